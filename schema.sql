@@ -1,0 +1,79 @@
+-- photorestore database schema: the single source.
+--
+-- Each "-- migration: N <title>" line starts migration N.  db_migrate()
+-- applies those not yet recorded in schema_migrations, each in its own
+-- IMMEDIATE transaction, in order.  Migrations only ever add: they never
+-- drop or rewrite user data.  Times are ISO-8601 UTC text with a Z;
+-- expiry times are unix seconds.
+
+-- migration: 1 users, sessions, images
+CREATE TABLE users (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	username		TEXT NOT NULL UNIQUE COLLATE NOCASE
+				CHECK (length(username) BETWEEN 1 AND 50),
+	email			TEXT NOT NULL UNIQUE COLLATE NOCASE
+				CHECK (length(email) BETWEEN 1 AND 255),
+	hashed_password		TEXT NOT NULL,
+	full_name		TEXT NOT NULL DEFAULT ''
+				CHECK (length(full_name) <= 255),
+	role			TEXT NOT NULL DEFAULT 'user'
+				CHECK (role IN ('admin', 'user')),
+	is_active		INTEGER NOT NULL DEFAULT 1
+				CHECK (is_active IN (0, 1)),
+	password_must_change	INTEGER NOT NULL DEFAULT 0
+				CHECK (password_must_change IN (0, 1)),
+	created_at		TEXT NOT NULL,
+	last_login		TEXT
+);
+
+CREATE TABLE sessions (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id			INTEGER NOT NULL
+				REFERENCES users(id) ON DELETE CASCADE,
+	session_id		TEXT NOT NULL UNIQUE
+				CHECK (length(session_id) = 36),
+	created_at		TEXT NOT NULL,
+	last_accessed		TEXT NOT NULL,
+	expires_at		INTEGER NOT NULL,
+	user_agent		TEXT,
+	ip_address		TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+-- Images belong to a user; the session link is kept for history and
+-- filtering (session_uuid survives the session's deletion).
+CREATE TABLE processed_images (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id			INTEGER NOT NULL
+				REFERENCES users(id) ON DELETE CASCADE,
+	session_id		INTEGER
+				REFERENCES sessions(id) ON DELETE SET NULL,
+	session_uuid		TEXT,
+	original_filename	TEXT NOT NULL
+				CHECK (length(original_filename) <= 255),
+	model_id		TEXT NOT NULL CHECK (length(model_id) <= 100),
+	original_path		TEXT NOT NULL CHECK (length(original_path) <= 500),
+	processed_path		TEXT NOT NULL CHECK (length(processed_path) <= 500),
+	model_parameters	TEXT,
+	created_at		TEXT NOT NULL
+);
+CREATE INDEX processed_images_user ON processed_images(user_id, id);
+CREATE INDEX processed_images_session ON processed_images(session_id);
+
+-- migration: 2 login failures and upload slots
+-- Failed logins per "username|ip" key, shared by every worker and host.
+CREATE TABLE login_failures (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	key			TEXT NOT NULL,
+	ts			INTEGER NOT NULL
+);
+CREATE INDEX login_failures_key ON login_failures(key, ts);
+
+-- Restorations in flight per session (API.md §4.2 concurrency limit).
+CREATE TABLE upload_slots (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	session_row		INTEGER NOT NULL,
+	pid			INTEGER NOT NULL,
+	expires_at		INTEGER NOT NULL
+);
+CREATE INDEX upload_slots_session ON upload_slots(session_row);
