@@ -63,7 +63,10 @@ lint:
 mandoc-lint:
 	@if ls man/*.[1-9] >/dev/null 2>&1; then mandoc -Tlint -W warning man/*.[1-9]; fi
 
-test: deps all lint mandoc-lint
+test-deps:
+	@sh scripts/deps test
+
+test: test-deps all lint mandoc-lint
 	prove -j2 t/
 
 run: deps all
@@ -78,4 +81,4 @@ stop:
 clean:
 	rm -rf build
 
-.PHONY: all deps lint mandoc-lint test run start stop clean
+.PHONY: all deps test-deps lint mandoc-lint test run start stop clean

@@ -20,7 +20,7 @@ seed_admin(const struct config *cfg, struct db *db, char *genpw,
 {
 	struct user	 u;
 	char		 pw[64];
-	const char	*pass;
+	const char	*pass, *type;
 	int		 utaken, etaken;
 	enum pr_err	 e;
 
@@ -42,6 +42,13 @@ seed_admin(const struct config *cfg, struct db *db, char *genpw,
 		return PR_OK;
 	}
 	if (cfg->auth_password[0] != '\0') {
+		if (pw_policy(cfg->auth_password, &type) != NULL) {
+			log_error("AUTH_PASSWORD (auth.password) does not meet "
+			    "the password policy: %s",
+			    pw_policy(cfg->auth_password, &type));
+			e = PR_ECONFIG;
+			goto err;
+		}
 		pass = cfg->auth_password;
 		u.password_must_change = 0;
 	} else {

@@ -1,0 +1,728 @@
+/*
+ * img_engine.c: the local restoration models of API.md §4.5.
+ *
+ * local-restore measures the photo first (noise sigma, JPEG blockiness,
+ * defect count, black and white points per channel) and runs only the
+ * stages the measurements call for: dust and scratch inpainting, JPEG
+ * deblocking, non-local means denoising, levels and colour-cast
+ * correction (with CLAHE when the result is still flat), and a mild,
+ * noise-aware unsharp mask.  local-upscale-2x/4x are Lanczos-3 with
+ * iterative back-projection and optional sharpening.
+ *
+ * Work is done on float planes (one for grey, three for colour); alpha
+ * is copied (restore) or resampled (upscale) on its own.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "photorestore.h"
+#include "img_int.h"
+
+struct restore_opts {
+	float	 strength;
+	int	 denoise;
+	int	 scratch;
+	int	 color;
+};
+
+struct upscale_opts {
+	int	 scale;
+	float	 sharpen;
+};
+
+struct planes {
+	size_t	 w, h;
+	int	 nc;		/* colour planes: 1 or 3 */
+	float	*p[3];
+};
+
+static void
+ereason(char *reason, size_t sz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ereason(char *reason, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (reason == NULL || sz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason, sz, fmt, ap);
+	va_end(ap);
+}
+
+/* ----------------------------------------------------------- parameters */
+
+static int
+param_unit(const cJSON *it, float *out, char *reason, size_t sz)
+{
+
+	if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0.0) ||
+	    !(it->valuedouble <= 1.0)) {
+		ereason(reason, sz, "parameter '%s' must be a number from 0 "
+		    "to 1", it->string);
+		return -1;
+	}
+	*out = (float)it->valuedouble;
+	return 0;
+}
+
+static int
+param_bool(const cJSON *it, int *out, char *reason, size_t sz)
+{
+
+	if (!cJSON_IsBool(it)) {
+		ereason(reason, sz, "parameter '%s' must be true or false",
+		    it->string);
+		return -1;
+	}
+	*out = cJSON_IsTrue(it);
+	return 0;
+}
+
+static int
+params_object(const cJSON *params, char *reason, size_t sz)
+{
+
+	if (params == NULL || cJSON_IsNull(params))
+		return 0;
+	if (!cJSON_IsObject(params)) {
+		ereason(reason, sz, "parameters must be a JSON object");
+		return -1;
+	}
+	return 1;
+}
+
+static enum img_err
+restore_params(const cJSON *params, struct restore_opts *o, char *reason,
+    size_t sz)
+{
+	const cJSON *it;
+	int rc;
+
+	o->strength = 0.7f;
+	o->denoise = o->scratch = o->color = 1;
+	if ((rc = params_object(params, reason, sz)) <= 0)
+		return rc == 0 ? IMG_OK : IMG_EPARAM;
+	cJSON_ArrayForEach(it, params) {
+		if (it->string == NULL)
+			return IMG_EPARAM;
+		if (strcmp(it->string, "strength") == 0)
+			rc = param_unit(it, &o->strength, reason, sz);
+		else if (strcmp(it->string, "denoise") == 0)
+			rc = param_bool(it, &o->denoise, reason, sz);
+		else if (strcmp(it->string, "scratch_removal") == 0)
+			rc = param_bool(it, &o->scratch, reason, sz);
+		else if (strcmp(it->string, "color_correction") == 0)
+			rc = param_bool(it, &o->color, reason, sz);
+		else {
+			ereason(reason, sz, "unknown parameter '%.64s'",
+			    it->string);
+			rc = -1;
+		}
+		if (rc == -1)
+			return IMG_EPARAM;
+	}
+	return IMG_OK;
+}
+
+static enum img_err
+upscale_params(const cJSON *params, int scale, struct upscale_opts *o,
+    char *reason, size_t sz)
+{
+	const cJSON *it;
+	int rc;
+
+	o->scale = scale;
+	o->sharpen = 0.0f;
+	if ((rc = params_object(params, reason, sz)) <= 0)
+		return rc == 0 ? IMG_OK : IMG_EPARAM;
+	cJSON_ArrayForEach(it, params) {
+		if (it->string == NULL)
+			return IMG_EPARAM;
+		if (strcmp(it->string, "scale") == 0) {
+			if (!cJSON_IsNumber(it) ||
+			    it->valuedouble != (double)scale) {
+				ereason(reason, sz, "parameter 'scale' must "
+				    "be %d for this model", scale);
+				return IMG_EPARAM;
+			}
+			rc = 0;
+		} else if (strcmp(it->string, "sharpen") == 0)
+			rc = param_unit(it, &o->sharpen, reason, sz);
+		else {
+			ereason(reason, sz, "unknown parameter '%.64s'",
+			    it->string);
+			rc = -1;
+		}
+		if (rc == -1)
+			return IMG_EPARAM;
+	}
+	return IMG_OK;
+}
+
+/* --------------------------------------------------------------- planes */
+
+static void
+planes_free(struct planes *pl)
+{
+	int c;
+
+	for (c = 0; c < 3; c++) {
+		free(pl->p[c]);
+		pl->p[c] = NULL;
+	}
+}
+
+static float *
+plane_alloc(size_t w, size_t h)
+{
+
+	if (w == 0 || h == 0 || w > SIZE_MAX / sizeof(float) / h)
+		return NULL;
+	return malloc(w * h * sizeof(float));
+}
+
+static int
+planes_from(struct planes *pl, const struct pr_image *im)
+{
+	size_t n, i;
+	unsigned ch = im->channels;
+	int c;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->w = im->w;
+	pl->h = im->h;
+	pl->nc = ch <= 2 ? 1 : 3;
+	n = pl->w * pl->h;
+	for (c = 0; c < pl->nc; c++) {
+		if ((pl->p[c] = plane_alloc(pl->w, pl->h)) == NULL) {
+			planes_free(pl);
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			pl->p[c][i] = im->px[i * ch + (unsigned)c];
+	}
+	return 0;
+}
+
+static inline uint8_t
+to8(float v)
+{
+
+	if (!(v > 0.0f))
+		return 0;
+	if (v >= 255.0f)
+		return 255;
+	return (uint8_t)(v + 0.5f);
+}
+
+/* Planes into out->px (allocated by the caller), alpha left alone. */
+static void
+planes_to(const struct planes *pl, struct pr_image *out)
+{
+	size_t n = pl->w * pl->h, i;
+	unsigned ch = out->channels;
+	int c;
+
+	for (c = 0; c < pl->nc; c++)
+		for (i = 0; i < n; i++)
+			out->px[i * ch + (unsigned)c] = to8(pl->p[c][i]);
+}
+
+static int
+image_alloc(struct pr_image *out, size_t w, size_t h, unsigned ch,
+    enum img_format fmt)
+{
+
+	memset(out, 0, sizeof(*out));
+	if (w == 0 || h == 0 || w > UINT32_MAX || h > UINT32_MAX ||
+	    w > SIZE_MAX / ch / h)
+		return -1;
+	if ((out->px = malloc(w * h * ch)) == NULL)
+		return -1;
+	out->w = (uint32_t)w;
+	out->h = (uint32_t)h;
+	out->channels = ch;
+	out->format = fmt;
+	return 0;
+}
+
+/* ------------------------------------------------------------- stages */
+
+/*
+ * Per-channel black and white points from histograms: the 0.5 and 99.5
+ * percentiles.
+ */
+static void
+levels(const struct planes *pl, float *lo, float *hi)
+{
+	uint32_t hist[256];
+	size_t n = pl->w * pl->h, i, step = n > 4000000 ? 3 : 1;
+	uint64_t cnt, acc, cut;
+	int c, b;
+
+	for (c = 0; c < pl->nc; c++) {
+		memset(hist, 0, sizeof(hist));
+		cnt = 0;
+		for (i = 0; i < n; i += step) {
+			hist[to8(pl->p[c][i])]++;
+			cnt++;
+		}
+		cut = cnt / 200;
+		for (acc = 0, b = 0; b < 255; b++)
+			if ((acc += hist[b]) > cut)
+				break;
+		lo[c] = (float)b;
+		for (acc = 0, b = 255; b > 0; b--)
+			if ((acc += hist[b]) > cut)
+				break;
+		hi[c] = (float)b;
+	}
+}
+
+static float
+knob(const char *name, float def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL ? strtof(v, NULL) : def;
+}
+
+/*
+ * Fading and colour cast.  A faded print lost dye: its blacks are lifted
+ * towards the paper while its whites stay paper-white, v' = 255 - (255 -
+ * v)(1 - f); an aged print also has a tinted paper (a gain per channel).
+ * So: white-patch balance (each channel's highlights scaled to those of
+ * the brightest channel, which is never brightened), then each channel's
+ * black point brought back to zero with 255 fixed.  Runs only when the
+ * blacks are lifted.  A strong
+ * cast also took saturation, which is given partly back.  Returns
+ * whether it ran.
+ */
+static int
+stage_color(struct planes *pl, float strength)
+{
+	float lo[3], hi[3], minlo, maxlo, minhi, maxhi, hm, sat;
+	size_t n = pl->w * pl->h, i;
+	int c, cast, faded;
+
+	levels(pl, lo, hi);
+	minlo = maxlo = lo[0];
+	minhi = maxhi = hi[0];
+	for (c = 1; c < pl->nc; c++) {
+		minlo = fminf(minlo, lo[c]);
+		maxlo = fmaxf(maxlo, lo[c]);
+		minhi = fminf(minhi, hi[c]);
+		maxhi = fmaxf(maxhi, hi[c]);
+	}
+	faded = minlo >= 14.0f;
+	cast = maxhi - minhi >= 20.0f && maxlo - minlo >= 8.0f;
+	log_debug("engine: levels lo %.0f-%.0f hi %.0f-%.0f faded %d cast %d",
+	    minlo, maxlo, minhi, maxhi, faded, cast);
+	/*
+	 * A cast alone is too often the scene itself (an orange cat, a
+	 * sunset): only a faded print is corrected.
+	 */
+	if (!faded)
+		return 0;
+	for (c = 0; c < pl->nc; c++)
+		if (hi[c] - lo[c] < 32.0f)
+			return 0;	/* nearly uniform: leave it */
+	hm = maxhi;
+	for (c = 0; c < pl->nc; c++) {
+		float g = hm / hi[c], lo1 = lo[c] * g, k;
+
+		lo1 *= knob("ENG_BLACK", 1.0f);
+		k = 255.0f / (255.0f - lo1);
+		for (i = 0; i < n; i++)
+			pl->p[c][i] = (pl->p[c][i] * g - lo1) * k;
+	}
+	sat = 0.75f * strength * fminf(1.0f, (maxhi - minhi) / 60.0f);
+	if (pl->nc == 3 && cast && sat > 0.0f) {
+		for (i = 0; i < n; i++) {
+			float l = (pl->p[0][i] + pl->p[1][i] + pl->p[2][i]) *
+			    (1.0f / 3.0f);
+
+			for (c = 0; c < 3; c++)
+				pl->p[c][i] = l + (1.0f + sat) *
+				    (pl->p[c][i] - l);
+		}
+	}
+	return 1;
+}
+
+/*
+ * Luminance detail for the unsharp mask: L minus a 5x5 binomial blur of
+ * L (sigma about 1), from a ring of five horizontally blurred rows.
+ */
+static int
+luma_detail(const struct planes *pl, float *D)
+{
+	size_t w = pl->w, h = pl->h, x, y;
+	float *ring;
+	ptrdiff_t tag[5];
+	int k;
+
+	if ((ring = plane_alloc(w, 5)) == NULL)
+		return -1;
+	for (k = 0; k < 5; k++)
+		tag[k] = -1;
+	for (y = 0; y < h; y++) {
+		float *d = D + y * w;
+
+		for (x = 0; x < w; x++)
+			d[x] = 0.0f;
+		for (k = -2; k <= 2; k++) {
+			static const float kw[5] = { 1 / 16.0f, 4 / 16.0f,
+			    6 / 16.0f, 4 / 16.0f, 1 / 16.0f };
+			ptrdiff_t sy = (ptrdiff_t)y + k;
+			size_t slot;
+			float *r;
+
+			sy = sy < 0 ? 0 : sy >= (ptrdiff_t)h ?
+			    (ptrdiff_t)h - 1 : sy;
+			slot = (size_t)sy % 5;
+			r = ring + slot * w;
+			if (tag[slot] != sy) {
+				for (x = 0; x < w; x++) {
+					float a = 0.0f;
+					int j;
+
+					for (j = -2; j <= 2; j++) {
+						ptrdiff_t sx = (ptrdiff_t)x + j;
+						size_t ii;
+
+						sx = sx < 0 ? 0 :
+						    sx >= (ptrdiff_t)w ?
+						    (ptrdiff_t)w - 1 : sx;
+						ii = (size_t)sy * w + (size_t)sx;
+						a += kw[j + 2] * (pl->nc == 3 ?
+						    (pl->p[0][ii] + pl->p[1][ii] +
+						    pl->p[2][ii]) / 3.0f :
+						    pl->p[0][ii]);
+					}
+					r[x] = a;
+				}
+				tag[slot] = sy;
+			}
+			for (x = 0; x < w; x++)
+				d[x] += kw[k + 2] * r[x];
+		}
+		for (x = 0; x < w; x++) {
+			size_t ii = y * w + x;
+			float l = pl->nc == 3 ? (pl->p[0][ii] + pl->p[1][ii] +
+			    pl->p[2][ii]) / 3.0f : pl->p[0][ii];
+
+			d[x] = l - d[x];
+		}
+	}
+	free(ring);
+	return 0;
+}
+
+/*
+ * Unsharp mask on luminance (added equally to every channel so colours
+ * keep their hue), with a soft threshold so residual noise is not
+ * sharpened.
+ */
+static int
+stage_sharpen(struct planes *pl, float amount, float thr)
+{
+	size_t n = pl->w * pl->h, i;
+	float *D;
+	int c;
+
+	if (amount <= 0.0f)
+		return 0;
+	if ((D = plane_alloc(pl->w, pl->h)) == NULL)
+		return -1;
+	if (luma_detail(pl, D) == -1) {
+		free(D);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		float d = D[i], a = fabsf(d);
+
+		d = a <= thr ? 0.0f : (d > 0 ? a - thr : thr - a);
+		for (c = 0; c < pl->nc; c++)
+			pl->p[c][i] += amount * d;
+	}
+	free(D);
+	return 0;
+}
+
+/*
+ * CLAHE on luminance when a faded picture is still flat after levels.
+ * Returns 1 when it ran, 0 when not needed, -1 on failure.
+ */
+static int
+stage_clahe(struct planes *pl, float strength)
+{
+	size_t n = pl->w * pl->h, i;
+	double s = 0, s2 = 0;
+	float *L, sd;
+	int c;
+
+	for (i = 0; i < n; i++) {
+		float l = pl->nc == 3 ? (pl->p[0][i] + pl->p[1][i] +
+		    pl->p[2][i]) / 3.0f : pl->p[0][i];
+
+		s += l;
+		s2 += (double)l * l;
+	}
+	sd = (float)sqrt(fmax(0.0, s2 / (double)n - (s / (double)n) *
+	    (s / (double)n)));
+	log_debug("engine: luminance sd %.1f", sd);
+	if (sd >= 32.0f || n < 64 * 64)
+		return 0;
+	if ((L = plane_alloc(pl->w, pl->h)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		L[i] = pl->nc == 3 ? (pl->p[0][i] + pl->p[1][i] +
+		    pl->p[2][i]) / 3.0f : pl->p[0][i];
+	if (flt_clahe(L, pl->w, pl->h, pl->w > pl->h ? pl->w / 8 : pl->h / 8,
+	    2.0f, 0.5f * strength * (32.0f - sd) / 32.0f) == -1) {
+		free(L);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		float l = pl->nc == 3 ? (pl->p[0][i] + pl->p[1][i] +
+		    pl->p[2][i]) / 3.0f : pl->p[0][i];
+
+		for (c = 0; c < pl->nc; c++)
+			pl->p[c][i] += L[i] - l;
+	}
+	free(L);
+	return 1;
+}
+
+static enum img_err
+run_restore(const struct restore_opts *o, const struct pr_image *in,
+    struct pr_image *out, char *reason, size_t sz)
+{
+	struct planes pl;
+	uint8_t *mask = NULL;
+	float sigma, blk, step, sig_eff;
+	size_t n, i;
+	enum img_err rc = IMG_ENOMEM;
+
+	memset(&pl, 0, sizeof(pl));
+	if (planes_from(&pl, in) == -1)
+		goto err;
+	n = pl.w * pl.h;
+	sigma = flt_noise_sigma(pl.p, pl.nc, pl.w, pl.h);
+	blk = flt_blockiness(pl.p, pl.nc, pl.w, pl.h, &step);
+	log_debug("engine: %zux%zu nc %d sigma %.2f blockiness %.2f step %.2f",
+	    pl.w, pl.h, pl.nc, sigma, blk, step);
+
+	if (o->scratch && n >= 64) {
+		float thr = fmaxf(30.0f, 5.0f * sigma) *
+		    (1.35f - 0.5f * o->strength);
+		int64_t nd;
+
+		if ((mask = malloc(n)) == NULL)
+			goto err;
+		if ((nd = flt_defects(pl.p, pl.nc, pl.w, pl.h, thr, mask)) < 0)
+			goto err;
+		log_debug("engine: defects %lld (%.3f%%)", (long long)nd,
+		    100.0 * (double)nd / (double)n);
+		if (nd > 0 && (double)nd < 0.08 * (double)n &&
+		    flt_inpaint(pl.p, pl.nc, pl.w, pl.h, mask) == -1)
+			goto err;
+		free(mask);
+		mask = NULL;
+	}
+
+	sig_eff = sigma;
+	if (blk > 1.25f && step > 0.5f) {
+		float alpha = fminf(40.0f, fmaxf(knob("ENG_AMIN", 6.0f), knob("ENG_AK", 8.0f) * step));
+
+		log_debug("engine: deblock alpha %.1f", alpha);
+		if (knob("ENG_DB", 1) && flt_deblock(pl.p, pl.nc, pl.w, pl.h, alpha) == -1)
+			goto err;
+		sig_eff = fmaxf(sigma, knob("ENG_SK", 1.2f) * step);
+	}
+
+	if (o->denoise && sig_eff >= 1.0f) {
+		int R = sig_eff > 10.0f ? 4 : 3, P = sig_eff > 6.0f ? 2 : 1;
+		float hfac = knob("ENG_H0", 0.35f) + knob("ENG_H1", 0.6f) * o->strength;
+
+		log_debug("engine: nlm R %d P %d sigma %.2f h %.2f", R, P,
+		    sig_eff, hfac);
+		if (flt_nlm(pl.p, pl.nc, pl.w, pl.h, R, P, sig_eff, hfac) == -1)
+			goto err;
+	}
+
+	if (o->color && stage_color(&pl, o->strength) &&
+	    stage_clahe(&pl, o->strength) == -1)
+		goto err;
+
+	if (stage_sharpen(&pl, knob("ENG_SHARP", 0.35f) * o->strength,
+	    2.0f + 1.5f * sig_eff) == -1)
+		goto err;
+
+	if (image_alloc(out, pl.w, pl.h, in->channels, in->format) == -1)
+		goto err;
+	planes_to(&pl, out);
+	if (in->channels == 2 || in->channels == 4)
+		for (i = 0; i < n; i++)
+			out->px[i * in->channels + in->channels - 1] =
+			    in->px[i * in->channels + in->channels - 1];
+	rc = IMG_OK;
+err:
+	if (rc != IMG_OK)
+		ereason(reason, sz, "%s", img_strerror(rc));
+	free(mask);
+	planes_free(&pl);
+	return rc;
+}
+
+/* -------------------------------------------------------------- upscale */
+
+/*
+ * One plane: Lanczos-3 up, then iterations of back-projection (shrink
+ * the estimate with the antialiased Lanczos-3, enlarge the error, add
+ * it) so the result shrinks back to the input.
+ */
+static int
+upscale_plane(const float *src, size_t w, size_t h, float *est, size_t W,
+    size_t H, int iters)
+{
+	float *down = NULL;
+	size_t n = w * h, i;
+	int it, rc = -1;
+
+	if (flt_resize(src, w, h, est, W, H, 0) == -1)
+		return -1;
+	if (iters > 0 && (down = plane_alloc(w, h)) == NULL)
+		goto err;
+	for (it = 0; it < iters; it++) {
+		if (flt_resize(est, W, H, down, w, h, 0) == -1)
+			goto err;
+		for (i = 0; i < n; i++)
+			down[i] = src[i] - down[i];
+		if (flt_resize(down, w, h, est, W, H, 1) == -1)
+			goto err;
+	}
+	rc = 0;
+err:
+	free(down);
+	return rc;
+}
+
+static enum img_err
+run_upscale(const struct upscale_opts *o, const struct pr_image *in,
+    struct pr_image *out, char *reason, size_t sz)
+{
+	struct planes pl;
+	float *src = NULL, *est = NULL, *D = NULL;
+	size_t w = in->w, h = in->h, W, H, n, N, i;
+	unsigned ch = in->channels, c;
+	enum img_err rc = IMG_ENOMEM;
+
+	memset(&pl, 0, sizeof(pl));
+	if ((uint64_t)w * (uint64_t)o->scale * h * (uint64_t)o->scale >
+	    (uint64_t)IMG_MAX_OUT_PIXELS) {
+		ereason(reason, sz, "output too large (%llu pixels, maximum "
+		    "%lld)", (unsigned long long)w * h *
+		    (unsigned long long)(o->scale * o->scale),
+		    (long long)IMG_MAX_OUT_PIXELS);
+		return IMG_ETOOBIG;
+	}
+	W = w * (size_t)o->scale;
+	H = h * (size_t)o->scale;
+	n = w * h;
+	N = W * H;
+	if (image_alloc(out, W, H, ch, in->format) == -1 ||
+	    (src = plane_alloc(w, h)) == NULL ||
+	    (est = plane_alloc(W, H)) == NULL)
+		goto err;
+	for (c = 0; c < ch; c++) {
+		int alpha = (ch == 2 || ch == 4) && c == ch - 1;
+
+		for (i = 0; i < n; i++)
+			src[i] = in->px[i * ch + c];
+		if (upscale_plane(src, w, h, est, W, H, alpha ? 0 : 3) == -1)
+			goto err;
+		if (!alpha && o->sharpen > 0.0f) {
+			/* Reuse the planes helper on this one plane. */
+			pl.w = W;
+			pl.h = H;
+			pl.nc = 1;
+			pl.p[0] = est;
+			if ((D = plane_alloc(W, H)) == NULL)
+				goto err;
+			if (luma_detail(&pl, D) == -1)
+				goto err;
+			for (i = 0; i < N; i++)
+				est[i] += 1.5f * o->sharpen * D[i];
+			free(D);
+			D = NULL;
+			pl.p[0] = NULL;
+		}
+		for (i = 0; i < N; i++)
+			out->px[i * ch + c] = to8(est[i]);
+	}
+	rc = IMG_OK;
+err:
+	if (rc != IMG_OK) {
+		img_free(out);
+		ereason(reason, sz, "%s", img_strerror(rc));
+	}
+	free(D);
+	free(src);
+	free(est);
+	return rc;
+}
+
+/*
+ * Run a local model on in (see image.h).  The parameters are checked
+ * before any work; out is a new image the caller frees with img_free().
+ */
+enum img_err
+engine_run(const char *model_id, const struct cJSON *params,
+    const struct pr_image *in, struct pr_image *out, char *reason,
+    size_t reasonsz)
+{
+	struct restore_opts ro;
+	struct upscale_opts uo;
+	enum img_err rc;
+	int scale;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	ereason(reason, reasonsz, "%s", "");
+	if (model_id == NULL || in == NULL || out == NULL) {
+		ereason(reason, reasonsz, "missing argument");
+		return IMG_EPARAM;
+	}
+	if (in->px == NULL || in->w == 0 || in->h == 0 || in->channels < 1 ||
+	    in->channels > 4) {
+		ereason(reason, reasonsz, "empty or malformed image");
+		return IMG_EPARAM;
+	}
+	if (strcmp(model_id, "local-restore") == 0) {
+		if ((rc = restore_params(params, &ro, reason, reasonsz)) !=
+		    IMG_OK)
+			return rc;
+		return run_restore(&ro, in, out, reason, reasonsz);
+	}
+	if (strcmp(model_id, "local-upscale-2x") == 0)
+		scale = 2;
+	else if (strcmp(model_id, "local-upscale-4x") == 0)
+		scale = 4;
+	else {
+		ereason(reason, reasonsz, "unknown model '%.64s'", model_id);
+		return IMG_EPARAM;
+	}
+	if ((rc = upscale_params(params, scale, &uo, reason, reasonsz)) !=
+	    IMG_OK)
+		return rc;
+	return run_upscale(&uo, in, out, reason, reasonsz);
+}

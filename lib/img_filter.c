@@ -1,0 +1,957 @@
+/*
+ * img_filter.c: the filters behind the local restoration engine, on float
+ * planes (see img_int.h).  Written for one core and bounded memory: the
+ * expensive filter (non-local means) runs in tiles of a few hundred
+ * kilobytes that stay in the L2 cache, and its inner loops use GCC/Clang
+ * four-lane vector extensions so they are vectorised at -O2 on any target.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "img_int.h"
+
+/* Defects: residual over local activity, and the hysteresis fraction. */
+#define DEFECT_ACT	3.0f
+#define DEFECT_WEAK	0.4f
+
+typedef float	v4f __attribute__((vector_size(16)));
+typedef int32_t	v4i __attribute__((vector_size(16)));
+
+static inline v4f
+ld4(const float *p)
+{
+	v4f v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void
+st4(float *p, v4f v)
+{
+
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline v4f
+splat(float f)
+{
+	v4f v = { f, f, f, f };
+
+	return v;
+}
+
+/* max(v, 0) lane by lane. */
+static inline v4f
+relu4(v4f v)
+{
+	v4f z = splat(0.0f);
+
+	return (v4f)((v4i)v & (v4i)(v > z));
+}
+
+static inline size_t
+clampz(ptrdiff_t v, size_t n)
+{
+
+	if (v < 0)
+		return 0;
+	if ((size_t)v >= n)
+		return n - 1;
+	return (size_t)v;
+}
+
+/* Mean of the nc planes at index i. */
+static inline float
+lum(float *const *pl, int nc, size_t i)
+{
+
+	if (nc == 1)
+		return pl[0][i];
+	if (nc == 3)
+		return (pl[0][i] + pl[1][i] + pl[2][i]) * (1.0f / 3.0f);
+	return pl[0][i];
+}
+
+/* Overflow-checked n * m * sz allocation. */
+static void *
+alloc3(size_t n, size_t m, size_t sz)
+{
+
+	if (m != 0 && n > SIZE_MAX / m)
+		return NULL;
+	if (sz != 0 && n * m > SIZE_MAX / sz)
+		return NULL;
+	return malloc(n * m * sz + (n * m * sz == 0));
+}
+
+/* ---------------------------------------------------------- measurement */
+
+#define NBINS	1024
+#define BINW	8.0f	/* bins per unit */
+
+/* The median of a histogram of |values| * BINW, in value units. */
+static float
+hist_median(const uint32_t *hist, uint64_t n)
+{
+	uint64_t acc = 0;
+	size_t i;
+
+	if (n == 0)
+		return 0.0f;
+	for (i = 0; i < NBINS; i++) {
+		acc += hist[i];
+		if (2 * acc >= n)
+			return ((float)i + 0.5f) / BINW;
+	}
+	return (float)NBINS / BINW;
+}
+
+/*
+ * The finest diagonal Haar coefficient of a 2x2 block, (a - b - c + d) / 2,
+ * has the noise sigma as its deviation and is near zero on smooth image
+ * content, so its median absolute value gives sigma (Donoho and
+ * Johnstone 1994).
+ */
+/* Robust noise sigma of the mean plane; see img_int.h. */
+float
+flt_noise_sigma(float *const *pl, int nc, size_t w, size_t h)
+{
+	uint32_t *hist;
+	uint64_t n = 0;
+	size_t bw = w / 2, bh = h / 2, step = 1, bx, by;
+	float s;
+
+	if (bw == 0 || bh == 0)
+		return 0.0f;
+	/* About a million blocks are plenty. */
+	while ((bw / step) * (bh / step) > (1U << 20))
+		step++;
+	if ((hist = calloc(NBINS, sizeof(*hist))) == NULL)
+		return 0.0f;
+	for (by = 0; by < bh; by += step) {
+		size_t r0 = 2 * by * w, r1 = r0 + w;
+
+		for (bx = 0; bx < bw; bx += step) {
+			size_t i = r0 + 2 * bx, j = r1 + 2 * bx;
+			float d = (lum(pl, nc, i) - lum(pl, nc, i + 1) -
+			    lum(pl, nc, j) + lum(pl, nc, j + 1)) * 0.5f;
+			size_t b = (size_t)(fabsf(d) * BINW);
+
+			hist[b < NBINS ? b : NBINS - 1]++;
+			n++;
+		}
+	}
+	s = hist_median(hist, n) / 0.6745f;
+	free(hist);
+	return s;
+}
+
+/*
+ * Mean absolute horizontal and vertical steps, split by whether they
+ * cross an 8-pixel block boundary.
+ */
+/* JPEG blockiness on the 8-pixel grid; see img_int.h. */
+float
+flt_blockiness(float *const *pl, int nc, size_t w, size_t h, float *step)
+{
+	double bs = 0, is = 0;
+	uint64_t bn = 0, in = 0;
+	size_t x, y, ystep = h > 2048 ? 3 : 1;
+	float bm, im;
+
+	*step = 0.0f;
+	if (w < 32 || h < 32)
+		return 1.0f;
+	for (y = 1; y < h; y += ystep) {
+		size_t r = y * w;
+
+		for (x = 1; x < w; x++) {
+			float dx = fabsf(lum(pl, nc, r + x) -
+			    lum(pl, nc, r + x - 1));
+			float dy = fabsf(lum(pl, nc, r + x) -
+			    lum(pl, nc, r + x - w));
+
+			if ((x & 7) == 0) {
+				bs += dx;
+				bn++;
+			} else {
+				is += dx;
+				in++;
+			}
+			if ((y & 7) == 0) {
+				bs += dy;
+				bn++;
+			} else {
+				is += dy;
+				in++;
+			}
+		}
+	}
+	if (bn == 0 || in == 0)
+		return 1.0f;
+	bm = (float)(bs / (double)bn);
+	im = (float)(is / (double)in);
+	*step = bm > im ? bm - im : 0.0f;
+	return (bm + 0.5f) / (im + 0.5f);
+}
+
+/* ------------------------------------------------------------ deblocking */
+
+/*
+ * One boundary: p2 p1 p0 | q0 q1 q2 at stride s from base index b (q0).
+ * The step left after the local gradient is removed is spread over the
+ * six pixels as a ramp.
+ */
+static void
+deblock_edge(float *const *pl, int nc, size_t b, size_t s, float alpha)
+{
+	float lp0, lp1, lq0, lq1, g, d;
+	int c;
+
+	lp0 = lum(pl, nc, b - s);
+	lp1 = lum(pl, nc, b - 2 * s);
+	lq0 = lum(pl, nc, b);
+	lq1 = lum(pl, nc, b + s);
+	if (fabsf(lq0 - lp0) >= alpha || fabsf(lp1 - lp0) >= alpha * 0.5f ||
+	    fabsf(lq1 - lq0) >= alpha * 0.5f)
+		return;
+	for (c = 0; c < nc; c++) {
+		float *p = pl[c];
+
+		g = ((p[b - s] - p[b - 2 * s]) + (p[b + s] - p[b])) * 0.5f;
+		d = (p[b] - p[b - s]) - g;
+		p[b - 3 * s] += d * (1.0f / 7.0f);
+		p[b - 2 * s] += d * (2.0f / 7.0f);
+		p[b - s] += d * (3.0f / 7.0f);
+		p[b] -= d * (3.0f / 7.0f);
+		p[b + s] -= d * (2.0f / 7.0f);
+		p[b + 2 * s] -= d * (1.0f / 7.0f);
+	}
+}
+
+/* Soften small 8x8 block steps in place; see img_int.h. */
+int
+flt_deblock(float *const *pl, int nc, size_t w, size_t h, float alpha)
+{
+	size_t x, y;
+
+	if (w < 16 || h < 16)
+		return 0;
+	for (y = 0; y < h; y++)
+		for (x = 8; x + 3 <= w; x += 8)
+			deblock_edge(pl, nc, y * w + x, 1, alpha);
+	for (y = 8; y + 3 <= h; y += 8)
+		for (x = 0; x < w; x++)
+			deblock_edge(pl, nc, y * w + x, w, alpha);
+	return 0;
+}
+
+/* ------------------------------------------------------ non-local means */
+
+#define NLM_TW	128	/* tile width */
+#define NLM_TH	64	/* band height; must be >= the margin */
+#define NLM_MAXC 3
+
+struct nlm {
+	int		 nc, R, P, M;
+	size_t		 w, h;
+	size_t		 PW, PH, area, slack;
+	float		 off, hinv, norm;
+	float		*Lp;			/* padded guide */
+	float		*Cp[NLM_MAXC];		/* padded planes */
+	float		*E;			/* squared differences */
+	float		*aw;			/* sum of weights */
+	float		*ac[NLM_MAXC];		/* sum of weighted values */
+	float		*vrow, *wrow, *mask;
+	float		*saved[NLM_MAXC];	/* M original rows above band */
+	float		*bandout[NLM_MAXC];
+	float		*mem;
+};
+
+/* Copy the padded tile (band y0, bh rows; columns x0...) out of planes. */
+static void
+nlm_fill(struct nlm *n, float *const *pl, size_t y0, size_t bh, size_t x0)
+{
+	size_t py, px, sy, sx, o;
+	int c, M = n->M;
+
+	for (py = 0; py < bh + 2 * (size_t)M; py++) {
+		sy = clampz((ptrdiff_t)(y0 + py) - M, n->h);
+		for (c = 0; c < n->nc; c++) {
+			const float *src = sy < y0 ?
+			    n->saved[c] + (sy + M - y0) * n->w :
+			    pl[c] + sy * n->w;
+			float *dst = n->Cp[c] + py * n->PW;
+
+			for (px = 0; px < n->PW; px++) {
+				sx = clampz((ptrdiff_t)(x0 + px) - M, n->w);
+				dst[px] = src[sx];
+			}
+		}
+		o = py * n->PW;
+		if (n->nc == 3)
+			for (px = 0; px < n->PW; px++)
+				n->Lp[o + px] = (n->Cp[0][o + px] +
+				    n->Cp[1][o + px] + n->Cp[2][o + px]) *
+				    (1.0f / 3.0f);
+	}
+}
+
+/* All offsets of one tile; results for the core go to bandout. */
+static void
+nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
+{
+	const size_t PW = n->PW;
+	const int R = n->R, P = n->P, M = n->M, nc = n->nc;
+	size_t ay0 = (size_t)P, ay1 = (size_t)M + bh + (size_t)R;
+	ptrdiff_t ax0 = P, ax1 = M + (ptrdiff_t)tw + R;
+	size_t rows = bh + 2 * (size_t)M, x, y;
+	const v4f vone = splat(1.0f), veighth = splat(0.125f),
+	    voff = splat(n->off), vh = splat(n->hinv), vnorm = splat(n->norm);
+	int dx, dy, c, k;
+
+	for (c = 0; c < nc; c++)
+		memcpy(n->ac[c], n->Cp[c], rows * PW * sizeof(float));
+	for (x = 0; x < rows * PW; x++)
+		n->aw[x] = 1.0f;
+
+	for (dy = 0; dy <= R; dy++) {
+		for (dx = -R; dx <= R; dx++) {
+			ptrdiff_t xs, xe, off = dy * (ptrdiff_t)PW + dx;
+			size_t ys = ay0, ye = ay1 - (size_t)dy;
+
+			if (dy == 0 && dx <= 0)
+				continue;
+			xs = ax0 > ax0 - dx ? ax0 : ax0 - dx;
+			xe = ax1 < ax1 - dx ? ax1 : ax1 - dx;
+			for (x = 0; x < PW; x++)
+				n->mask[x] = ((ptrdiff_t)x >= xs &&
+				    (ptrdiff_t)x < xe) ? 1.0f : 0.0f;
+			/* Squared guide differences on the rows needed. */
+			for (y = ys - (size_t)P; y < ye + (size_t)P; y++) {
+				const float *a = n->Lp + y * PW;
+				float *e = n->E + y * PW;
+
+				for (x = 0; x < PW; x += 4) {
+					v4f d = ld4(a + x) - ld4(a + x + off);
+
+					st4(e + x, d * d);
+				}
+			}
+			for (y = ys; y < ye; y++) {
+				float *vr = n->vrow, *wr = n->wrow;
+
+				/* Vertical patch sum. */
+				for (x = 0; x < PW; x += 4) {
+					v4f s = ld4(n->E + (y - (size_t)P) *
+					    PW + x);
+
+					for (k = 1; k <= 2 * P; k++)
+						s += ld4(n->E + (y - (size_t)P +
+						    (size_t)k) * PW + x);
+					st4(vr + x, s);
+				}
+				/* Horizontal patch sum, then the weight. */
+				for (x = 0; x < PW; x += 4) {
+					v4f s = ld4(vr + x - P), t, t2;
+
+					for (k = 1; k <= 2 * P; k++)
+						s += ld4(vr + x - P + k);
+					t = relu4(s * vnorm - voff) * vh;
+					t = relu4(vone - t * veighth);
+					t2 = t * t;
+					t2 = t2 * t2;
+					st4(wr + x, t2 * t2 * ld4(n->mask + x));
+				}
+				/* Symmetric accumulation at p and p + off. */
+				{
+					size_t r = y * PW;
+					float *aw = n->aw + r;
+
+					for (x = 0; x < PW; x += 4) {
+						v4f wv = ld4(wr + x);
+
+						st4(aw + x, ld4(aw + x) + wv);
+						st4(aw + x + off,
+						    ld4(aw + x + off) + wv);
+					}
+					for (c = 0; c < nc; c++) {
+						float *ac = n->ac[c] + r;
+						const float *cp = n->Cp[c] + r;
+
+						for (x = 0; x < PW; x += 4) {
+							v4f wv = ld4(wr + x);
+
+							st4(ac + x, ld4(ac + x) +
+							    wv * ld4(cp + x + off));
+							st4(ac + x + off,
+							    ld4(ac + x + off) +
+							    wv * ld4(cp + x));
+						}
+					}
+				}
+			}
+		}
+	}
+	for (y = 0; y < bh; y++) {
+		size_t r = (y + (size_t)M) * PW + (size_t)M;
+
+		for (c = 0; c < nc; c++) {
+			float *dst = n->bandout[c] + y * n->w + x0;
+
+			for (x = 0; x < tw; x++)
+				dst[x] = n->ac[c][r + x] / n->aw[r + x];
+		}
+	}
+}
+
+/* Non-local means in bands and tiles; see img_int.h. */
+int
+flt_nlm(float *const *pl, int nc, size_t w, size_t h, int R, int P,
+    float sigma, float hfac)
+{
+	struct nlm n;
+	size_t tilebuf, nbuf, y0, x0, bh, tw, i, need;
+	float *m;
+	int c;
+
+	if (nc < 1 || nc > NLM_MAXC || R < 1 || P < 0 || R + P > NLM_TH ||
+	    sigma <= 0.0f || hfac <= 0.0f || w == 0 || h == 0)
+		return 0;
+	memset(&n, 0, sizeof(n));
+	n.nc = nc;
+	n.R = R;
+	n.P = P;
+	n.M = R + P;
+	n.w = w;
+	n.h = h;
+	n.PW = ((size_t)NLM_TW + 2 * (size_t)n.M + 7) & ~(size_t)7;
+	n.PH = (size_t)NLM_TH + 2 * (size_t)n.M;
+	n.area = n.PW * n.PH;
+	n.slack = ((size_t)n.M + 8 + 7) & ~(size_t)7;
+	n.norm = 1.0f / (float)((2 * P + 1) * (2 * P + 1));
+	n.off = 2.0f * sigma * sigma;
+	n.hinv = 1.0f / (hfac * hfac * sigma * sigma);
+
+	/* Tile buffers: Lp, Cp[nc], E, aw, ac[nc]; rows: vrow, wrow, mask. */
+	tilebuf = n.area + 2 * n.slack;
+	nbuf = (nc == 1 ? 0 : 1) + (size_t)nc + 2 + (size_t)nc;
+	if (w > SIZE_MAX / 4 / NLM_TH / NLM_MAXC)
+		return -1;
+	need = nbuf * tilebuf + 3 * (n.PW + 2 * n.slack) +
+	    (size_t)nc * (size_t)n.M * w + (size_t)nc * NLM_TH * w;
+	if ((n.mem = calloc(need, sizeof(float))) == NULL)
+		return -1;
+	m = n.mem;
+	if (nc != 1) {
+		n.Lp = m + n.slack;
+		m += tilebuf;
+	}
+	for (c = 0; c < nc; c++, m += tilebuf)
+		n.Cp[c] = m + n.slack;
+	if (nc == 1)
+		n.Lp = n.Cp[0];
+	n.E = m + n.slack;
+	m += tilebuf;
+	n.aw = m + n.slack;
+	m += tilebuf;
+	for (c = 0; c < nc; c++, m += tilebuf)
+		n.ac[c] = m + n.slack;
+	n.vrow = m + n.slack;
+	m += n.PW + 2 * n.slack;
+	n.wrow = m + n.slack;
+	m += n.PW + 2 * n.slack;
+	n.mask = m + n.slack;
+	m += n.PW + 2 * n.slack;
+	for (c = 0; c < nc; c++, m += (size_t)n.M * w)
+		n.saved[c] = m;
+	for (c = 0; c < nc; c++, m += (size_t)NLM_TH * w)
+		n.bandout[c] = m;
+
+	for (y0 = 0; y0 < h; y0 += bh) {
+		bh = h - y0 < NLM_TH ? h - y0 : NLM_TH;
+		for (x0 = 0; x0 < w; x0 += tw) {
+			tw = w - x0 < NLM_TW ? w - x0 : NLM_TW;
+			nlm_fill(&n, pl, y0, bh, x0);
+			nlm_tile(&n, bh, x0, tw);
+		}
+		/* Keep the original rows the next band reads above it. */
+		if (y0 + bh < h)
+			for (c = 0; c < nc; c++)
+				for (i = 0; i < (size_t)n.M; i++)
+					memcpy(n.saved[c] + i * w, pl[c] +
+					    (y0 + bh - (size_t)n.M + i) * w,
+					    w * sizeof(float));
+		for (c = 0; c < nc; c++)
+			memcpy(pl[c] + y0 * w, n.bandout[c],
+			    bh * w * sizeof(float));
+	}
+	free(n.mem);
+	return 0;
+}
+
+/* ------------------------------------------------- dust and scratches */
+
+static inline float
+med7(float *v)
+{
+	int i, j;
+
+	/* Insertion sort; seven values. */
+	for (i = 1; i < 7; i++) {
+		float t = v[i];
+
+		for (j = i; j > 0 && v[j - 1] > t; j--)
+			v[j] = v[j - 1];
+		v[j] = t;
+	}
+	return v[3];
+}
+
+/* The 7x7 separable median of the guide at (x, y), borders replicated. */
+static float
+sepmed7(float *const *pl, int nc, size_t w, size_t h, size_t x, size_t y)
+{
+	float col[7], v[7];
+	int i, j;
+
+	for (i = 0; i < 7; i++) {
+		size_t sx = clampz((ptrdiff_t)x + i - 3, w);
+
+		for (j = 0; j < 7; j++)
+			v[j] = lum(pl, nc,
+			    clampz((ptrdiff_t)y + j - 3, h) * w + sx);
+		col[i] = med7(v);
+	}
+	return med7(col);
+}
+
+/*
+ * Local activity on an 8x8 block grid: the lower quartile of the absolute gradient of the
+ * guide in each block, then the maximum over the 3x3 blocks around it,
+ * so texture and edges raise the bar for what counts as a defect.
+ */
+static float *
+activity(float *const *pl, int nc, size_t w, size_t h, size_t *gw,
+    size_t *gh)
+{
+	size_t bw = (w + 7) / 8, bh = (h + 7) / 8, x, y, bx, by;
+	float *a, *m;
+
+	*gw = bw;
+	*gh = bh;
+	a = alloc3(bw, bh, sizeof(float));
+	m = alloc3(bw, bh, sizeof(float));
+	if (a == NULL || m == NULL) {
+		free(a);
+		free(m);
+		return NULL;
+	}
+	/* The lower quartile, not the mean: a scratch must not hide itself. */
+	for (by = 0; by < bh; by++)
+		for (bx = 0; bx < bw; bx++) {
+			float g[64];
+			size_t k = 0, j;
+
+			for (y = by * 8; y < by * 8 + 8 && y + 1 < h; y++)
+				for (x = bx * 8; x < bx * 8 + 8 && x + 1 < w;
+				    x++) {
+					size_t i = y * w + x;
+					float l = lum(pl, nc, i), t;
+
+					t = fabsf(lum(pl, nc, i + 1) - l) +
+					    fabsf(lum(pl, nc, i + w) - l);
+					/* Insertion keeps g sorted. */
+					for (j = k++; j > 0 && g[j - 1] > t; j--)
+						g[j] = g[j - 1];
+					g[j] = t;
+				}
+			a[by * bw + bx] = k ? g[k / 4] : 0.0f;
+		}
+	for (by = 0; by < bh; by++)
+		for (bx = 0; bx < bw; bx++) {
+			float mx = 0.0f;
+			int dx, dy;
+
+			for (dy = -1; dy <= 1; dy++)
+				for (dx = -1; dx <= 1; dx++) {
+					size_t yy = clampz((ptrdiff_t)by + dy, bh),
+					    xx = clampz((ptrdiff_t)bx + dx, bw);
+
+					mx = fmaxf(mx, a[yy * bw + xx]);
+				}
+			m[by * bw + bx] = mx;
+		}
+	free(a);
+	return m;
+}
+
+/* Dust and scratch mask; see img_int.h. */
+int64_t
+flt_defects(float *const *pl, int nc, size_t w, size_t h, float thr,
+    uint8_t *mask)
+{
+	size_t x, y, i, gw, gh;
+	int64_t n = 0;
+	float *act;
+	int dx, dy;
+
+	if ((act = activity(pl, nc, w, h, &gw, &gh)) == NULL)
+		return -1;
+	/*
+	 * A cheap pre-screen (distance from the mean of the four pixels
+	 * three away) picks the few pixels worth a median.  A defect is far
+	 * from the median both absolutely (thr) and relative to the local
+	 * activity.  Codes: 0 clean, 1 weak, 2 strong, 3 weak next to
+	 * strong.
+	 */
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			size_t xm = clampz((ptrdiff_t)x - 3, w),
+			    xp = clampz((ptrdiff_t)x + 3, w),
+			    ym = clampz((ptrdiff_t)y - 3, h),
+			    yp = clampz((ptrdiff_t)y + 3, h);
+			float l, r0, md, r, t;
+
+			i = y * w + x;
+			t = fmaxf(thr, DEFECT_ACT * act[(y / 8) * gw + x / 8]);
+			l = lum(pl, nc, i);
+			r0 = l - 0.25f * (lum(pl, nc, y * w + xm) +
+			    lum(pl, nc, y * w + xp) + lum(pl, nc, ym * w + x) +
+			    lum(pl, nc, yp * w + x));
+			mask[i] = 0;
+			if (fabsf(r0) < 0.25f * t)
+				continue;
+			md = sepmed7(pl, nc, w, h, x, y);
+			r = fabsf(l - md);
+			mask[i] = r > t ? 2 : r > DEFECT_WEAK * t ? 1 : 0;
+		}
+	}
+	free(act);
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			i = y * w + x;
+			if (mask[i] != 1)
+				continue;
+			for (dy = -1; dy <= 1 && mask[i] == 1; dy++)
+				for (dx = -1; dx <= 1; dx++) {
+					size_t j = clampz((ptrdiff_t)y + dy, h) *
+					    w + clampz((ptrdiff_t)x + dx, w);
+
+					if (mask[j] == 2) {
+						mask[i] = 3;
+						break;
+					}
+				}
+		}
+	for (i = 0; i < w * h; i++) {
+		mask[i] = mask[i] >= 2;
+		n += mask[i];
+	}
+	return n;
+}
+
+/* Fill masked pixels from their surroundings; see img_int.h. */
+int
+flt_inpaint(float *const *pl, int nc, size_t w, size_t h,
+    const uint8_t *mask)
+{
+	static const int radii[] = { 3, 7, 15, 31 };
+	float acc[NLM_MAXC], *wt;
+	size_t x, y, i, k;
+	int c, r, dx, dy;
+
+	if (nc < 1 || nc > NLM_MAXC)
+		return -1;
+	if ((wt = malloc((2 * 31 + 1) * sizeof(*wt))) == NULL)
+		return -1;
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			i = y * w + x;
+			if (!mask[i])
+				continue;
+			for (k = 0; k < sizeof(radii) / sizeof(radii[0]); k++) {
+				float sw = 0.0f, s2;
+
+				r = radii[k];
+				s2 = 1.0f / (2.0f * (0.5f * r) * (0.5f * r));
+				for (dx = -r; dx <= r; dx++)
+					wt[dx + r] = expf(-(float)(dx * dx) * s2);
+				for (c = 0; c < nc; c++)
+					acc[c] = 0.0f;
+				for (dy = -r; dy <= r; dy++) {
+					ptrdiff_t yy = (ptrdiff_t)y + dy;
+
+					if (yy < 0 || (size_t)yy >= h)
+						continue;
+					for (dx = -r; dx <= r; dx++) {
+						ptrdiff_t xx = (ptrdiff_t)x + dx;
+						size_t j;
+						float ww;
+
+						if (xx < 0 || (size_t)xx >= w)
+							continue;
+						j = (size_t)yy * w + (size_t)xx;
+						if (mask[j])
+							continue;
+						ww = wt[dx + r] * wt[dy + r];
+						sw += ww;
+						for (c = 0; c < nc; c++)
+							acc[c] += ww * pl[c][j];
+					}
+				}
+				if (sw >= 1.0f || (sw > 0.0f &&
+				    k + 1 == sizeof(radii) / sizeof(radii[0]))) {
+					for (c = 0; c < nc; c++)
+						pl[c][i] = acc[c] / sw;
+					break;
+				}
+			}
+		}
+	}
+	free(wt);
+	return 0;
+}
+
+/* ------------------------------------------------------------- blurring */
+
+/* Separable Gaussian blur; see img_int.h. */
+void
+flt_gauss(const float *in, float *out, float *tmp, size_t w, size_t h,
+    float sigma)
+{
+	float k[64], s = 0.0f;
+	int r, i;
+	size_t x, y;
+
+	r = (int)ceilf(3.0f * sigma);
+	if (r < 1)
+		r = 1;
+	if (r > 31)
+		r = 31;
+	for (i = -r; i <= r; i++)
+		s += k[i + r] = expf(-(float)(i * i) / (2 * sigma * sigma));
+	for (i = 0; i <= 2 * r; i++)
+		k[i] /= s;
+	for (y = 0; y < h; y++) {
+		const float *src = in + y * w;
+
+		for (x = 0; x < w; x++) {
+			float a = 0.0f;
+
+			for (i = -r; i <= r; i++)
+				a += k[i + r] * src[clampz((ptrdiff_t)x + i, w)];
+			tmp[y * w + x] = a;
+		}
+	}
+	for (y = 0; y < h; y++) {
+		float *dst = out + y * w;
+
+		for (x = 0; x < w; x++)
+			dst[x] = 0.0f;
+		for (i = -r; i <= r; i++) {
+			const float *src = tmp +
+			    clampz((ptrdiff_t)y + i, h) * w;
+			float kk = k[i + r];
+
+			for (x = 0; x < w; x++)
+				dst[x] += kk * src[x];
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- CLAHE */
+
+/* CLAHE on one plane; see img_int.h. */
+int
+flt_clahe(float *p, size_t w, size_t h, size_t tile, float clip,
+    float amount)
+{
+	size_t gx, gy, tx, ty, x, y, i, npx;
+	float *maps;
+	uint32_t hist[256];
+
+	if (tile < 8)
+		tile = 8;
+	gx = (w + tile - 1) / tile;
+	gy = (h + tile - 1) / tile;
+	if ((maps = alloc3(gx * gy, 256, sizeof(float))) == NULL)
+		return -1;
+	for (ty = 0; ty < gy; ty++) {
+		for (tx = 0; tx < gx; tx++) {
+			size_t x0 = tx * w / gx, x1 = (tx + 1) * w / gx,
+			    y0 = ty * h / gy, y1 = (ty + 1) * h / gy;
+			float *map = maps + (ty * gx + tx) * 256;
+			uint64_t excess = 0, acc = 0, limit;
+
+			memset(hist, 0, sizeof(hist));
+			for (y = y0; y < y1; y++)
+				for (x = x0; x < x1; x++) {
+					float v = p[y * w + x];
+					int b = v <= 0 ? 0 : v >= 255 ? 255 :
+					    (int)(v + 0.5f);
+
+					hist[b]++;
+				}
+			npx = (x1 - x0) * (y1 - y0);
+			limit = (uint64_t)(clip * (float)npx / 256.0f) + 1;
+			for (i = 0; i < 256; i++)
+				if (hist[i] > limit) {
+					excess += hist[i] - limit;
+					hist[i] = (uint32_t)limit;
+				}
+			for (i = 0; i < 256; i++) {
+				acc += hist[i] + excess / 256;
+				map[i] = npx ? 255.0f * (float)acc /
+				    (float)npx : (float)i;
+			}
+		}
+	}
+	for (y = 0; y < h; y++) {
+		float fy = ((float)y + 0.5f) * (float)gy / (float)h - 0.5f;
+		size_t y0 = fy < 0 ? 0 : (size_t)fy;
+		size_t y1 = y0 + 1 < gy ? y0 + 1 : gy - 1;
+		float ay = fy < 0 ? 0 : fy - (float)y0;
+
+		if (ay > 1)
+			ay = 1;
+		for (x = 0; x < w; x++) {
+			float fx = ((float)x + 0.5f) * (float)gx / (float)w -
+			    0.5f;
+			size_t x0 = fx < 0 ? 0 : (size_t)fx;
+			size_t x1 = x0 + 1 < gx ? x0 + 1 : gx - 1;
+			float ax = fx < 0 ? 0 : fx - (float)x0;
+			float v = p[y * w + x], m;
+			int b = v <= 0 ? 0 : v >= 255 ? 255 : (int)(v + 0.5f);
+
+			if (ax > 1)
+				ax = 1;
+			m = (1 - ay) * ((1 - ax) * maps[(y0 * gx + x0) * 256 + b] +
+			    ax * maps[(y0 * gx + x1) * 256 + b]) +
+			    ay * ((1 - ax) * maps[(y1 * gx + x0) * 256 + b] +
+			    ax * maps[(y1 * gx + x1) * 256 + b]);
+			p[y * w + x] = v + amount * (m - v);
+		}
+	}
+	free(maps);
+	return 0;
+}
+
+/* ------------------------------------------------------------ resampling */
+
+struct contrib {
+	size_t	 taps;
+	size_t	*idx;	/* out * taps */
+	float	*wt;	/* out * taps */
+};
+
+static float
+lanczos3(float x)
+{
+	float px;
+
+	x = fabsf(x);
+	if (x < 1e-6f)
+		return 1.0f;
+	if (x >= 3.0f)
+		return 0.0f;
+	px = (float)M_PI * x;
+	return 3.0f * sinf(px) * sinf(px / 3.0f) / (px * px);
+}
+
+static int
+contrib_make(struct contrib *cb, size_t in, size_t out)
+{
+	double scale = (double)out / (double)in, fs, support;
+	size_t o, t;
+
+	fs = scale < 1.0 ? 1.0 / scale : 1.0;
+	support = 3.0 * fs;
+	cb->taps = (size_t)ceil(support) * 2 + 1;
+	cb->idx = alloc3(out, cb->taps, sizeof(size_t));
+	cb->wt = alloc3(out, cb->taps, sizeof(float));
+	if (cb->idx == NULL || cb->wt == NULL)
+		return -1;
+	for (o = 0; o < out; o++) {
+		double c = ((double)o + 0.5) / scale - 0.5, sum = 0;
+		ptrdiff_t j0 = (ptrdiff_t)floor(c) - (ptrdiff_t)(cb->taps / 2);
+
+		for (t = 0; t < cb->taps; t++) {
+			ptrdiff_t j = j0 + (ptrdiff_t)t;
+			float wv = lanczos3((float)(((double)j - c) / fs));
+
+			cb->idx[o * cb->taps + t] = clampz(j, in);
+			cb->wt[o * cb->taps + t] = wv;
+			sum += wv;
+		}
+		for (t = 0; t < cb->taps; t++)
+			cb->wt[o * cb->taps + t] =
+			    (float)(cb->wt[o * cb->taps + t] / sum);
+	}
+	return 0;
+}
+
+static void
+contrib_free(struct contrib *cb)
+{
+
+	free(cb->idx);
+	free(cb->wt);
+}
+
+/* Lanczos-3 resampling; see img_int.h. */
+int
+flt_resize(const float *in, size_t w, size_t h, float *out, size_t W,
+    size_t H, int add)
+{
+	struct contrib cx, cy;
+	float *tmp = NULL;
+	size_t x, y, t;
+	int rc = -1;
+
+	memset(&cx, 0, sizeof(cx));
+	memset(&cy, 0, sizeof(cy));
+	if (contrib_make(&cx, w, W) == -1 || contrib_make(&cy, h, H) == -1)
+		goto err;
+	if ((tmp = alloc3(W, h, sizeof(float))) == NULL)
+		goto err;
+	for (y = 0; y < h; y++) {
+		const float *src = in + y * w;
+		float *dst = tmp + y * W;
+
+		for (x = 0; x < W; x++) {
+			const size_t *ix = cx.idx + x * cx.taps;
+			const float *wx = cx.wt + x * cx.taps;
+			float a = 0.0f;
+
+			for (t = 0; t < cx.taps; t++)
+				a += wx[t] * src[ix[t]];
+			dst[x] = a;
+		}
+	}
+	for (y = 0; y < H; y++) {
+		float *dst = out + y * W;
+
+		if (!add)
+			for (x = 0; x < W; x++)
+				dst[x] = 0.0f;
+		for (t = 0; t < cy.taps; t++) {
+			const float *src = tmp + cy.idx[y * cy.taps + t] * W;
+			float wv = cy.wt[y * cy.taps + t];
+
+			if (wv == 0.0f)
+				continue;
+			for (x = 0; x < W; x++)
+				dst[x] += wv * src[x];
+		}
+	}
+	rc = 0;
+err:
+	free(tmp);
+	contrib_free(&cx);
+	contrib_free(&cy);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * img_int.h: internals of the local restoration engine shared between
+ * img_engine.c and img_filter.c (and the unit tests).  Planes are float
+ * arrays of w * h samples in the 0-255 range, row-major, no padding.
+ */
+#ifndef IMG_INT_H
+#define IMG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest upscale output we make, in pixels. */
+#define IMG_MAX_OUT_PIXELS	(100LL * 1000 * 1000)
+
+/*
+ * Robust noise estimate of the mean of nc planes: the median absolute
+ * value of the finest diagonal Haar detail divided by 0.6745 (Donoho's
+ * MAD rule), sampled on a grid for large images.
+ */
+float	 flt_noise_sigma(float *const *pl, int nc, size_t w, size_t h);
+
+/*
+ * Blockiness of the mean of nc planes on an 8-pixel grid: the mean
+ * absolute step across block boundaries divided by that inside blocks
+ * (about 1 for a natural image, above 1.3 for a coarse JPEG).  *step
+ * receives the mean boundary step in excess of the inner one.
+ */
+float	 flt_blockiness(float *const *pl, int nc, size_t w, size_t h,
+	    float *step);
+
+/*
+ * Soften 8x8 block edges where the step across the boundary is small
+ * (below alpha) and both sides are smooth: a JPEG block artefact rather
+ * than an edge.  In place.  Returns 0 or -1 (memory).
+ */
+int	 flt_deblock(float *const *pl, int nc, size_t w, size_t h,
+	    float alpha);
+
+/*
+ * Non-local means with weights from the mean of the nc planes and
+ * applied to all of them, in place: search radius R, patch radius P,
+ * noise sigma of the mean plane, and the filtering factor hfac (h =
+ * hfac * sigma).  Works in bands and tiles with a few megabytes of
+ * scratch memory.  Returns 0 or -1 (memory).
+ */
+int	 flt_nlm(float *const *pl, int nc, size_t w, size_t h, int R, int P,
+	    float sigma, float hfac);
+
+/*
+ * Dust and scratch detection on the mean of the nc planes: pixels far
+ * (more than thr) from a 7x7 separable median, grown by hysteresis
+ * (thr/2) and one pixel.  mask (w * h bytes) receives 1 for defects.
+ * Returns the number of defect pixels, or -1 (memory).
+ */
+int64_t	 flt_defects(float *const *pl, int nc, size_t w, size_t h,
+	    float thr, uint8_t *mask);
+
+/*
+ * Fill the masked pixels of every plane from the unmasked pixels around
+ * them (Gaussian-weighted normalised convolution, radius growing until
+ * enough support is found).  Returns 0 or -1 (memory).
+ */
+int	 flt_inpaint(float *const *pl, int nc, size_t w, size_t h,
+	    const uint8_t *mask);
+
+/*
+ * Separable Gaussian blur of one plane into out (may equal in); tmp
+ * holds w * h floats.
+ */
+void	 flt_gauss(const float *in, float *out, float *tmp, size_t w,
+	    size_t h, float sigma);
+
+/*
+ * Contrast-limited adaptive histogram equalisation of one 0-255 plane,
+ * blended by amount (0-1): tiles about tile pixels wide, clip limit in
+ * multiples of the mean bin count.  Returns 0 or -1.
+ */
+int	 flt_clahe(float *p, size_t w, size_t h, size_t tile, float clip,
+	    float amount);
+
+/*
+ * Lanczos-3 resampling of one plane from w x h to W x H (antialiased
+ * when shrinking; pixel centres aligned as (x + 0.5) / scale - 0.5),
+ * stored into out, or added to it when add is non-zero.  Uses W * h
+ * floats of scratch.  Returns 0 or -1 (memory).
+ */
+int	 flt_resize(const float *in, size_t w, size_t h, float *out,
+	    size_t W, size_t H, int add);
+
+#endif /* !IMG_INT_H */

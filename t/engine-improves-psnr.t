@@ -1,0 +1,2 @@
+#!/bin/sh
+exec build/t/image engine-improves-psnr
