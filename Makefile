@@ -4,22 +4,23 @@
 CC	?= cc
 PREFIX	?= /usr/local
 VARDIR	?= $(CURDIR)/var
-export VARDIR
+BUILD	?= build
+export VARDIR BUILD
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-	   -fvisibility=hidden -fstack-protector-strong -Ilib -Ibuild
+	   -fvisibility=hidden -fstack-protector-strong -Ilib -I$(BUILD)
 LDLIBS	 = -lfcgi -lsqlite3 -lcjson -lcrypto -lcurl -ljpeg -lpng -lexif \
 	   -lcrypt -lm
 
 LIB_SRCS  = $(wildcard lib/*.c)
-LIB_OBJS  = $(LIB_SRCS:lib/%.c=build/lib/%.o) build/lib/schema_sql.o
+LIB_OBJS  = $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema_sql.o
 CGIS	  = auth users admin restore
-CGI_BINS  = $(CGIS:%=build/cgi-bin/%.fcgi)
-CLI_BIN	  = build/bin/photorestore
+CGI_BINS  = $(CGIS:%=$(BUILD)/cgi-bin/%.fcgi)
+CLI_BIN	  = $(BUILD)/bin/photorestore
 UNIT_SRCS = $(wildcard t/unit/*.c)
-UNIT_BINS = $(UNIT_SRCS:t/unit/%.c=build/t/%)
+UNIT_BINS = $(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/%)
 HDRS	  = $(wildcard lib/*.h) t/tap.h
 
 all: $(CGI_BINS) $(CLI_BIN) $(UNIT_BINS)
@@ -27,34 +28,34 @@ all: $(CGI_BINS) $(CLI_BIN) $(UNIT_BINS)
 deps:
 	@sh scripts/deps
 
-build/lib/%.o: lib/%.c $(HDRS)
+$(BUILD)/lib/%.o: lib/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # schema.sql is the single source of the schema; it is compiled in.
-build/schema_sql.c: schema.sql scripts/embed.sh
+$(BUILD)/schema_sql.c: schema.sql scripts/embed.sh
 	@mkdir -p $(@D)
 	sh scripts/embed.sh schema_sql < schema.sql > $@
 
-build/lib/schema_sql.o: build/schema_sql.c
+$(BUILD)/lib/schema_sql.o: $(BUILD)/schema_sql.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-build/libcommon.a: $(LIB_OBJS)
+$(BUILD)/libcommon.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJS)
 
-build/cgi-bin/%.fcgi: cgi-bin/%.c build/libcommon.a $(HDRS)
+$(BUILD)/cgi-bin/%.fcgi: cgi-bin/%.c $(BUILD)/libcommon.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< build/libcommon.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libcommon.a $(LDLIBS)
 
-$(CLI_BIN): cli/photorestore.c build/libcommon.a $(HDRS)
+$(CLI_BIN): $(wildcard cli/*.c) $(BUILD)/libcommon.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ cli/photorestore.c build/libcommon.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(wildcard cli/*.c) $(BUILD)/libcommon.a $(LDLIBS)
 
-build/t/%: t/unit/%.c build/libcommon.a $(HDRS)
+$(BUILD)/t/%: t/unit/%.c $(BUILD)/libcommon.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -It -o $@ $< build/libcommon.a $(LDLIBS)
+	$(CC) $(CFLAGS) -It -o $@ $< $(BUILD)/libcommon.a $(LDLIBS)
 
 # Banned functions and habits (DEVELOPERS.md).
 lint:
@@ -79,6 +80,29 @@ stop:
 	@sh scripts/stack stop
 
 clean:
-	rm -rf build
+	rm -rf build build-asan build-valgrind
 
+# Evidence beyond the tests (see README): each target is a script.
+asan:
+	sh scripts/asan
+
+valgrind:
+	sh scripts/valgrind
+
+fuzz:
+	sh scripts/fuzz
+
+bench: all
+	sh scripts/bench
+
+bench-engine: all
+	sh scripts/bench-engine
+
+install: all
+	sh scripts/install
+
+uninstall:
+	sh scripts/uninstall
+
+.PHONY: asan valgrind fuzz bench bench-engine install uninstall
 .PHONY: all deps test-deps lint mandoc-lint test run start stop clean

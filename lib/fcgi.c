@@ -300,12 +300,17 @@ startup(const struct app *app, struct config **cfgp)
 {
 	struct config	*cfg = NULL;
 	struct db	*db = NULL;
-	char		 err[1024];
+	char		 err[1024], logf[PATH_MAX];
+	const char	*vd;
 	int		 applied = 0;
 
 	if (cfg_load(&cfg, err, sizeof(err)) != PR_OK) {
-		fprintf(stderr, "%s.fcgi: configuration: %s\n", app->name, err);
-		log_init(app->name, PRLOG_INFO, NULL);
+		/* Report it on stderr and in the default log file. */
+		if ((vd = getenv("VARDIR")) == NULL || *vd == '\0')
+			vd = "var";
+		snprintf(logf, sizeof(logf), "%s/log/photorestore.log", vd);
+		log_init(app->name, PRLOG_INFO, logf);
+		log_error("configuration: %s", err);
 		return -1;
 	}
 	log_init(app->name, cfg->log_level, cfg->log_file);

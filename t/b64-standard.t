@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/b64url standard
+exec "${BUILD:-build}"/t/b64url standard

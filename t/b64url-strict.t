@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/b64url strict
+exec "${BUILD:-build}"/t/b64url strict

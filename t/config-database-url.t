@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config database-url
+exec "${BUILD:-build}"/t/config database-url

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config deep-merge
+exec "${BUILD:-build}"/t/config deep-merge

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config defaults
+exec "${BUILD:-build}"/t/config defaults

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config invalid
+exec "${BUILD:-build}"/t/config invalid

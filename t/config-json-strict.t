@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config json-strict
+exec "${BUILD:-build}"/t/config json-strict

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config paths
+exec "${BUILD:-build}"/t/config paths

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config precedence
+exec "${BUILD:-build}"/t/config precedence

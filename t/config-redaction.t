@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config redaction
+exec "${BUILD:-build}"/t/config redaction

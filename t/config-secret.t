@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/config secret
+exec "${BUILD:-build}"/t/config secret

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/db db-slots
+exec "${BUILD:-build}"/t/db db-slots

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/image engine-improves-psnr
+exec "${BUILD:-build}"/t/image engine-improves-psnr

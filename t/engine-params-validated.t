@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/image engine-params-validated
+exec "${BUILD:-build}"/t/image engine-params-validated

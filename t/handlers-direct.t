@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/http handlers-direct
+exec "${BUILD:-build}"/t/http handlers-direct

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/http http-json-fields
+exec "${BUILD:-build}"/t/http http-json-fields

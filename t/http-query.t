@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/http http-query
+exec "${BUILD:-build}"/t/http http-query

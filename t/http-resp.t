@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/http http-resp
+exec "${BUILD:-build}"/t/http http-resp

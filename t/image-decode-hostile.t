@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/image image-decode-hostile
+exec "${BUILD:-build}"/t/image image-decode-hostile

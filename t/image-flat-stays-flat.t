@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/image image-flat-stays-flat
+exec "${BUILD:-build}"/t/image image-flat-stays-flat

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/jwt alg-none
+exec "${BUILD:-build}"/t/jwt alg-none

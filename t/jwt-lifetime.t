@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/jwt lifetime
+exec "${BUILD:-build}"/t/jwt lifetime

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/jwt malformed
+exec "${BUILD:-build}"/t/jwt malformed

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/jwt rfc7515-a1
+exec "${BUILD:-build}"/t/jwt rfc7515-a1

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/jwt sign-verify
+exec "${BUILD:-build}"/t/jwt sign-verify

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/db migrate-idempotent
+exec "${BUILD:-build}"/t/db migrate-idempotent

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/db migrate-refuses-foreign
+exec "${BUILD:-build}"/t/db migrate-refuses-foreign

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/multipart basic
+exec "${BUILD:-build}"/t/multipart basic

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/multipart binary
+exec "${BUILD:-build}"/t/multipart binary

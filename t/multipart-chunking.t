@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/multipart chunking
+exec "${BUILD:-build}"/t/multipart chunking

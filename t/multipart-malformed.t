@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/multipart malformed
+exec "${BUILD:-build}"/t/multipart malformed

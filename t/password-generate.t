@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/password generate
+exec "${BUILD:-build}"/t/password generate

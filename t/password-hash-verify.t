@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/password hash-verify
+exec "${BUILD:-build}"/t/password hash-verify

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/password policy
+exec "${BUILD:-build}"/t/password policy

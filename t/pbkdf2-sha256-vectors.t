@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/password pbkdf2-sha256-vectors
+exec "${BUILD:-build}"/t/password pbkdf2-sha256-vectors

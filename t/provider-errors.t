@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/provider errors
+exec "${BUILD:-build}"/t/provider errors

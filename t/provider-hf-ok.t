@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/provider hf-ok
+exec "${BUILD:-build}"/t/provider hf-ok

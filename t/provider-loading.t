@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/provider loading
+exec "${BUILD:-build}"/t/provider loading

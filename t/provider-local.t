@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/provider local
+exec "${BUILD:-build}"/t/provider local

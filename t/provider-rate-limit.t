@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/provider rate-limit
+exec "${BUILD:-build}"/t/provider rate-limit

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/provider replicate-errors
+exec "${BUILD:-build}"/t/provider replicate-errors

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/provider replicate-ok
+exec "${BUILD:-build}"/t/provider replicate-ok

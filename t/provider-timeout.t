@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/provider timeout
+exec "${BUILD:-build}"/t/provider timeout

@@ -7,7 +7,7 @@ use lib 't/lib';
 use Stack;
 
 my $s = Stack->start;
-my $out = `printf 'Carol-Pass-123\\n' | @{[ $s->env_prefix ]} $Stack::TOP/build/bin/photorestore user add carol carol\@example.com 2>&1`;
+my $out = `printf 'Carol-Pass-123\\n' | @{[ $s->env_prefix ]} $Stack::BUILD/bin/photorestore user add carol carol\@example.com 2>&1`;
 is($?, 0, 'user added') or diag $out;
 my $tok = $s->login('carol', 'Carol-Pass-123');
 ok($tok, 'carol logs in');

@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/db seed-admin-password
+exec "${BUILD:-build}"/t/db seed-admin-password

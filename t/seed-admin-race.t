@@ -1,2 +1,2 @@
 #!/bin/sh
-exec build/t/db seed-admin-race
+exec "${BUILD:-build}"/t/db seed-admin-race

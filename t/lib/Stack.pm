@@ -13,6 +13,8 @@ use IO::Socket::INET;
 use JSON::PP;
 
 our $TOP = abs_path(dirname(__FILE__) . '/../..');
+our $BUILD = ($ENV{BUILD} // 'build') =~ m{^/} ? $ENV{BUILD} :
+    "$TOP/" . ($ENV{BUILD} // 'build');
 our $ADMIN_USER = 'admin';
 our $ADMIN_PASS = 'Admin-Pass-123';
 my $json = JSON::PP->new->utf8->allow_nonref;
@@ -74,7 +76,7 @@ sub script {
 # Run the photorestore command; returns its output ($? is set).
 sub cli {
 	my ($self, @args) = @_;
-	my $cmd = $self->env_prefix . " $TOP/build/bin/photorestore " .
+	my $cmd = $self->env_prefix . " $BUILD/bin/photorestore " .
 	    join(' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } @args) .
 	    ' 2>&1';
 	return scalar `$cmd`;
