@@ -32,8 +32,6 @@
 #define MSG_ROLE	"Value error, Role must be either 'admin' or 'user'"
 #define MSG_USERNAME	"Value error, Username can only contain letters, " \
 			"numbers, underscores, and hyphens"
-#define MSG_UNICODE	"Input should be a valid string, unable to parse " \
-			"raw data as a unicode string"
 
 /* The answer for a database failure: 503 when busy, else 500. */
 static void
@@ -96,12 +94,12 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Whether the NUL-terminated s is valid UTF-8. */
+/* Whether n bytes at s are valid UTF-8. */
 static int
-utf8_valid(const char *s)
+utf8_valid(const char *s, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n = strlen(s), k;
+	size_t			 k;
 
 	while (n > 0) {
 		if ((k = utf8_seq(p, n)) == 0)
@@ -110,6 +108,24 @@ utf8_valid(const char *s)
 		n -= k;
 	}
 	return 1;
+}
+
+/*
+ * req_json(), after refusing a body that is not UTF-8 the way FastAPI
+ * does (400), so no invalid UTF-8 can reach the database or be echoed in
+ * a 422 "input".
+ */
+static int
+body_json(const struct req *q, struct resp *r, cJSON **out)
+{
+
+	*out = NULL;
+	if (q->body != NULL && q->bodylen <= REQ_JSON_MAX &&
+	    !utf8_valid(q->body, q->bodylen)) {
+		resp_error(r, 400, "There was an error parsing the body");
+		return -1;
+	}
+	return req_json(q, r, out);
 }
 
 /* The number of UTF-8 characters in s. */
@@ -413,11 +429,6 @@ static int
 check_full_name(cJSON *errs, const char *name, size_t maxbytes)
 {
 
-	if (!utf8_valid(name)) {
-		verr_add(errs, "string_unicode", "body", "full_name",
-		    MSG_UNICODE, json_text(name, strlen(name)));
-		return -1;
-	}
 	/* XXX struct user holds 255 bytes, not 255 characters. */
 	if (strlen(name) > maxbytes) {
 		verr_add(errs, "value_error", "body", "full_name",
@@ -497,7 +508,7 @@ user_create(struct req *q, struct resp *r)
 	if (auth_check(q, r, AUTH_ADMIN, 0, &a) == -1)
 		return;
 	pr_wipe(&a.user.password_hash, sizeof(a.user.password_hash));
-	if (req_json(q, r, &body) == -1)
+	if (body_json(q, r, &body) == -1)
 		goto out;
 	if ((errs = verr_new()) == NULL) {
 		resp_json(r, 500, NULL);
@@ -743,7 +754,7 @@ user_update(struct req *q, struct resp *r)
 	if (auth_check(q, r, AUTH_ADMIN, 0, &a) == -1)
 		return;
 	pr_wipe(&a.user.password_hash, sizeof(a.user.password_hash));
-	if (req_json(q, r, &body) == -1)
+	if (body_json(q, r, &body) == -1)
 		goto out;
 	if ((errs = verr_new()) == NULL) {
 		resp_json(r, 500, NULL);
@@ -856,10 +867,11 @@ struct rmfiles {
 /*
  * Remove dir/rel, then its directory if now empty.  Stored paths are
  * relative and made by the server; one that is absolute or has ".." is
- * refused rather than trusted.
+ * refused rather than trusted.  Logs name the image id, not the path,
+ * so a stored path cannot forge log lines.
  */
 static void
-rm_stored(const char *dir, const char *rel, int *removed)
+rm_stored(const char *dir, const char *rel, int64_t img, int *removed)
 {
 	char		 path[PATH_MAX];
 	const char	*slash;
@@ -868,18 +880,20 @@ rm_stored(const char *dir, const char *rel, int *removed)
 	if (rel[0] == '\0')
 		return;
 	if (rel[0] == '/' || strstr(rel, "..") != NULL) {
-		log_warn("refusing to remove stored path \"%s\"", rel);
+		log_warn("image %lld: refusing to follow its stored path",
+		    (long long)img);
 		return;
 	}
 	n = snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
-		log_warn("stored path too long: \"%s\"", rel);
+		log_warn("image %lld: stored path too long", (long long)img);
 		return;
 	}
 	if (unlink(path) == 0)
 		(*removed)++;
 	else if (errno != ENOENT)
-		log_warn("%s: %s", path, strerror(errno));
+		log_warn("image %lld: cannot remove a file: %s",
+		    (long long)img, strerror(errno));
 	/* The per-session directory <session_uuid>/, if now empty. */
 	if ((slash = strrchr(rel, '/')) != NULL &&
 	    snprintf(path, sizeof(path), "%s/%.*s", dir, (int)(slash - rel),
@@ -893,8 +907,10 @@ rm_image(const struct image *im, void *arg)
 {
 	struct rmfiles	*rf = arg;
 
-	rm_stored(rf->cfg->upload_dir, im->original_path, &rf->removed);
-	rm_stored(rf->cfg->processed_dir, im->processed_path, &rf->removed);
+	rm_stored(rf->cfg->upload_dir, im->original_path, im->id,
+	    &rf->removed);
+	rm_stored(rf->cfg->processed_dir, im->processed_path, im->id,
+	    &rf->removed);
 	return 0;
 }
 
@@ -902,7 +918,8 @@ rm_image(const struct image *im, void *arg)
  * DELETE /api/v1/admin/users/{id}: remove the user's image files, then
  * the user (sessions and image rows go by cascade); 204.  Both happen
  * inside one write transaction, so no image can be added meanwhile; if
- * the row cannot be deleted, a retry finds the files already gone.
+ * the row cannot be deleted, a retry finds the files already gone.  Never
+ * the caller, never the last active admin.
  */
 static void
 user_delete(struct req *q, struct resp *r)
@@ -911,7 +928,7 @@ user_delete(struct req *q, struct resp *r)
 	struct user	 u;
 	struct rmfiles	 rf;
 	cJSON		*errs;
-	int64_t		 id;
+	int64_t		 id, admins;
 	enum pr_err	 e;
 
 	if (auth_check(q, r, AUTH_ADMIN, 0, &a) == -1)
@@ -944,8 +961,24 @@ user_delete(struct req *q, struct resp *r)
 		pr_wipe(&u, sizeof(u));
 		return;
 	}
+	/*
+	 * The caller is another active admin, so this only fires when two
+	 * admins remove each other at the same moment.
+	 */
+	if (active_admin(&u)) {
+		if ((e = db_user_count_active_admins(q->db, &admins)) !=
+		    PR_OK || admins <= 1) {
+			db_rollback(q->db);
+			if (e != PR_OK)
+				db_fail(r, e);
+			else
+				resp_error(r, 400, "Cannot remove the last "
+				    "active administrator");
+			pr_wipe(&u, sizeof(u));
+			return;
+		}
+	}
 	pr_wipe(&u, sizeof(u));
-	/* Cannot remove the last admin: the caller is another one. */
 	rf.cfg = q->cfg;
 	rf.removed = 0;
 	if ((e = db_image_each_of_user(q->db, id, rm_image, &rf)) != PR_OK ||
@@ -982,7 +1015,7 @@ user_reset_password(struct req *q, struct resp *r)
 	if (auth_check(q, r, AUTH_ADMIN, 0, &a) == -1)
 		return;
 	pr_wipe(&a.user.password_hash, sizeof(a.user.password_hash));
-	if (req_json(q, r, &body) == -1)
+	if (body_json(q, r, &body) == -1)
 		goto out;
 	if ((errs = verr_new()) == NULL) {
 		resp_json(r, 500, NULL);

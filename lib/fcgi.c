@@ -235,6 +235,9 @@ out:
 	log_info("%s %s %d", head ? "HEAD" : q.method, q.path, r.status);
 	log_set_request_id(NULL);
 	resp_free(&r);
+	/* The body may hold passwords. */
+	if (body.data != NULL)
+		pr_wipe(body.data, body.cap);
 	buf_free(&body);
 }
 

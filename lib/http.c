@@ -249,6 +249,50 @@ json_has_duplicates(const cJSON *obj)
 	return 0;
 }
 
+/*
+ * Offset of the first byte that is not well-formed UTF-8 (RFC 3629: no
+ * overlongs, no surrogates, nothing past U+10FFFF), or len when valid.
+ */
+static size_t
+utf8_invalid_at(const unsigned char *s, size_t len)
+{
+	size_t		 i = 0, n, k;
+	unsigned	 c, cp, min;
+
+	while (i < len) {
+		c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+			min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+			min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else
+			return i;
+		if (len - i <= n)
+			return i;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
 /* The 422 for an undecodable body: pydantic's json_invalid. */
 static void
 resp_json_invalid(struct resp *r, size_t pos, const char *why)
@@ -280,6 +324,7 @@ req_json(const struct req *q, struct resp *r, cJSON **out)
 	cJSON		*j;
 	const char	*end = NULL;
 	cJSON		*list;
+	size_t		 bad;
 
 	*out = NULL;
 	if (q->bodylen > REQ_JSON_MAX) {
@@ -290,6 +335,11 @@ req_json(const struct req *q, struct resp *r, cJSON **out)
 		list = verr_new();
 		verr_add(list, "missing", "body", NULL, "Field required", NULL);
 		resp_422(r, list);
+		return -1;
+	}
+	if ((bad = utf8_invalid_at((const unsigned char *)q->body,
+	    q->bodylen)) != q->bodylen) {
+		resp_json_invalid(r, bad, "Invalid UTF-8");
 		return -1;
 	}
 	if (memchr(q->body, '\0', q->bodylen) != NULL) {

@@ -370,7 +370,7 @@ struct user {
 	int64_t	 id;
 	char	 username[64];
 	char	 email[256];
-	char	 full_name[256];
+	char	 full_name[1024];	/* 255 characters of UTF-8 */
 	char	 role[16];
 	int	 is_active;
 	int	 password_must_change;
@@ -813,6 +813,81 @@ struct cleanup_stats {
  */
 enum pr_err	 cleanup_run(const struct config *, struct db *, int64_t now,
 		    struct cleanup_stats *);
+
+/* ------------------------------------------------- backup and import */
+
+/*
+ * `photorestore backup FILE` and `restore-backup FILE` (lib/db_backup.c):
+ * one gzip-compressed tar made with libarchive, holding, in this order,
+ * manifest.json ({"format": BACKUP_FORMAT, "format_version", "schema_version",
+ * "app_version", "created_at", "users", "images"}), db.sqlite (a copy of
+ * the live database made with SQLite's online backup API, so the site
+ * keeps serving) and the uploads/ and processed/ trees.  The signing keys
+ * are not included.  SQLite only.
+ */
+#define BACKUP_FORMAT		"photorestore-backup"
+#define BACKUP_FORMAT_VERSION	1
+
+struct backup_stats {
+	int64_t	 schema_version;	/* of the database in the archive */
+	int64_t	 users;
+	int64_t	 images;
+	int64_t	 files;			/* image files archived / restored */
+	int64_t	 bytes;			/* their total size */
+	char	 saved_dir[PATH_MAX];	/* restore: where the old state went */
+};
+
+/*
+ * Write a backup of the state of cfg into file (made as file.tmp-* in the
+ * same directory and renamed into place, mode 0600).  Never creates or
+ * changes the live database.  On failure err holds a sentence.
+ */
+enum pr_err	 backup_create(const struct config *, const char *file,
+		    struct backup_stats *, char *err, size_t errsz);
+
+/*
+ * Restore a backup into the state of cfg: refuse (PR_ECONFLICT) when the
+ * state holds users, images or image files unless force; check the
+ * archive (manifest first, names, types, a newer schema refused, SQLite
+ * quick_check), extract it into a temporary directory in VARDIR, then
+ * move the old database and image directories into
+ * VARDIR/pre-restore-<time>/ (st->saved_dir; removed again when they were
+ * empty) and rename the new ones into place.  The programs must be
+ * stopped.  The caller migrates the restored database afterwards.
+ */
+enum pr_err	 backup_restore(const struct config *, const char *file,
+		    int force, struct backup_stats *, char *err,
+		    size_t errsz);
+
+/*
+ * `photorestore import-fastapi` (lib/db_import.c): bring the users and the
+ * images of the original FastAPI site's SQLite database (API.md appendix)
+ * into ours in one transaction.  Usernames and e-mails are lower-cased;
+ * bcrypt hashes are kept (pw_verify() accepts them, the next login
+ * re-hashes); a user whose name or e-mail exists is skipped and reported.
+ * Images are copied from upload_dir/processed_dir (both NULL: users only)
+ * to <upload_dir>/<user_id>/<uuid>.<ext> and the processed twin, keeping
+ * the original file name, model, parameters, time and session UUID.  Rows
+ * already imported from the same source (table import_map) are skipped,
+ * so a second run changes nothing.  report (may be NULL) receives one
+ * sentence per skipped row.
+ */
+struct import_stats {
+	int64_t	 users;			/* imported now */
+	int64_t	 users_known;		/* imported by an earlier run */
+	int64_t	 users_skipped;		/* conflicts and bad rows */
+	int64_t	 images;
+	int64_t	 images_known;
+	int64_t	 images_skipped;
+	int64_t	 files;			/* files copied */
+};
+
+typedef void (*import_report_fn)(void *arg, const char *msg);
+
+enum pr_err	 import_fastapi(const struct config *, const char *srcdb,
+		    const char *upload_dir, const char *processed_dir,
+		    struct import_stats *, import_report_fn, void *arg,
+		    char *err, size_t errsz);
 
 /* Include the image codec and restoration engine interface. */
 #include "image.h"

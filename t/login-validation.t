@@ -53,5 +53,13 @@ is($r->{status}, 413, 'huge body 413');
 like($r->{headers}{'content-type'}, qr/json/, '413 is JSON');
 is($r->{json}{detail}, 'Request body too large', '413 detail');
 
+$r = post(body => "{\"username\":\"a\xff\xfe\",\"password\":\"b\"}", headers => { 'Content-Type' => 'application/json' });
+is($r->{status}, 422, 'invalid UTF-8 is 422');
+is($r->{json}{detail}[0]{type}, 'json_invalid', 'invalid UTF-8 is json_invalid');
+ok(defined $r->{json}, 'the answer itself is valid JSON');
+
+$r = post(body => "{\"username\":\"\xed\xa0\x80\",\"password\":\"b\"}", headers => { 'Content-Type' => 'application/json' });
+is($r->{json}{detail}[0]{type}, 'json_invalid', 'UTF-8 surrogate refused');
+
 is($s->request(GET => '/api/v1/health')->{status}, 200, 'still healthy');
 done_testing;
