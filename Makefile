@@ -11,8 +11,10 @@ WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
 	   -fvisibility=hidden -fstack-protector-strong -Ilib -I$(BUILD)
-LDLIBS	 = -lfcgi -lsqlite3 -lcjson -lcrypto -lcurl -ljpeg -lpng -lexif \
-	   -lcrypt -lm
+LDLIBS	 = -lfcgi -lsqlite3 -lpq -lcjson -lcrypto -lcurl -ljpeg -lpng -lexif \
+	   -larchive -lcrypt -lm
+# libpq-fe.h (Debian libpq-dev) lives in its own directory.
+CFLAGS	+= -I/usr/include/postgresql
 
 LIB_SRCS  = $(wildcard lib/*.c)
 LIB_OBJS  = $(LIB_SRCS:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema_sql.o
@@ -66,6 +68,9 @@ mandoc-lint:
 
 test-deps:
 	@sh scripts/deps test
+	@if [ ! -d t/browser/node_modules ] && command -v npm >/dev/null; then \
+		npm ci --prefix t/browser --no-audit --no-fund || \
+		echo "npm ci failed: the browser tests will skip"; fi
 
 test: test-deps all lint mandoc-lint
 	prove -j2 t/

@@ -24,7 +24,9 @@ usage(void)
 	    "  user add NAME EMAIL [admin]  create an account (password on "
 	    "stdin, or generated)\n"
 	    "  user passwd NAME             set a password (stdin, or "
-	    "generated)\n");
+	    "generated)\n"
+	    "  cleanup                      delete expired sessions, images "
+	    "past retention\n");
 	exit(2);
 }
 
@@ -165,6 +167,32 @@ cmd_user(int argc, char *argv[])
 	return 2;
 }
 
+/*
+ * photorestore cleanup: expired sessions, images older than
+ * file_storage.retention_days (files first, then the row) and stale
+ * temporary files; prints what went.  Exit 1 when an image had to be
+ * kept or the database failed.
+ */
+static int
+cmd_cleanup(void)
+{
+	struct cleanup_stats	 st;
+	enum pr_err		 e;
+
+	e = cleanup_run(cfg, db, pr_now(), &st);
+	printf("cleanup: removed %lld expired sessions, %lld images "
+	    "(%lld files), %lld temporary files\n", (long long)st.sessions,
+	    (long long)st.images, (long long)st.files,
+	    (long long)st.temp_files);
+	if (st.failed > 0)
+		fprintf(stderr, "photorestore: cleanup: kept %lld images whose "
+		    "files could not be removed\n", (long long)st.failed);
+	if (e != PR_OK)
+		fprintf(stderr, "photorestore: cleanup: %s\n",
+		    pr_strerror(e));
+	return e != PR_OK || st.failed > 0 ? 1 : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -212,6 +240,9 @@ main(int argc, char *argv[])
 			    cfg->upload_dir, cfg->processed_dir,
 			    (int)(cfg->max_upload_size_mb * 2) + 2,
 			    cfg->url_secret);
+	} else if (strcmp(argv[1], "cleanup") == 0 && argc == 2) {
+		open_all(1);
+		rc = cmd_cleanup();
 	} else if (strcmp(argv[1], "user") == 0) {
 		open_all(1);
 		rc = cmd_user(argc - 1, argv + 1);
