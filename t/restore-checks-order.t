@@ -10,6 +10,7 @@ use strict; use warnings;
 use Test::More;
 use lib 't/lib';
 use Stack;
+use Upload qw(form $JPEG);
 use File::Temp qw(tempdir);
 use JSON::PP;
 use Compress::Zlib qw(compress crc32);
@@ -30,23 +31,6 @@ sub spew {
 	open my $fh, '>', $f or die "$f: $!";
 	print $fh $data;
 	close $fh or die "$f: $!";
-}
-
-# A multipart/form-data body from [name, value, filename, type] parts.
-sub form {
-	my $b = '----prtest' . join('', map { int rand 10 } 1 .. 24);
-	my $body = '';
-	for my $p (@_) {
-		my ($n, $v, $fn, $ct) = @$p;
-		$body .= "--$b\r\nContent-Disposition: form-data; name=\"$n\"";
-		$body .= "; filename=\"$fn\"" if defined $fn;
-		$body .= "\r\n";
-		$body .= "Content-Type: $ct\r\n" if defined $ct;
-		$body .= "\r\n$v\r\n";
-	}
-	$body .= "--$b--\r\n";
-	return (body => $body,
-	    headers => { 'Content-Type' => "multipart/form-data; boundary=$b" });
 }
 
 # A grey PNG of w x h pixels (all black), made with zlib.

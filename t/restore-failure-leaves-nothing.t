@@ -6,6 +6,7 @@ use strict; use warnings;
 use Test::More;
 use lib 't/lib';
 use Stack;
+use Upload qw(form $JPEG);
 use File::Find;
 use Time::HiRes qw(sleep);
 
@@ -17,23 +18,6 @@ sub slurp {
 	binmode $fh;
 	local $/;
 	return scalar <$fh>;
-}
-
-# A multipart/form-data body from [name, value, filename, type] parts.
-sub form {
-	my $b = '----prtest' . join('', map { int rand 10 } 1 .. 24);
-	my $body = '';
-	for my $p (@_) {
-		my ($n, $v, $fn, $ct) = @$p;
-		$body .= "--$b\r\nContent-Disposition: form-data; name=\"$n\"";
-		$body .= "; filename=\"$fn\"" if defined $fn;
-		$body .= "\r\n";
-		$body .= "Content-Type: $ct\r\n" if defined $ct;
-		$body .= "\r\n$v\r\n";
-	}
-	$body .= "--$b--\r\n";
-	return (body => $body,
-	    headers => { 'Content-Type' => "multipart/form-data; boundary=$b" });
 }
 
 my $s = Stack->start;
