@@ -64,8 +64,14 @@ void		 img_free(struct pr_image *);
 /*
  * Run a local model ("local-restore", "local-upscale-2x",
  * "local-upscale-4x") on in, writing a new image to out (same channel
- * count).  params is a JSON object of optional parameters (or NULL).
- * Returns IMG_EPARAM with a reason for a bad parameter or unknown model.
+ * count and format; alpha copied by local-restore, resampled by the
+ * upscalers).  params is a JSON object of optional parameters (or NULL
+ * or JSON null): local-restore takes "strength" (0-1, default 0.7),
+ * "denoise", "scratch_removal" and "color_correction" (booleans, default
+ * true); the upscalers take "scale" (only their own factor) and
+ * "sharpen" (0-1, default 0.2).  Returns IMG_EPARAM with a reason for a
+ * bad parameter or unknown model, IMG_ETOOBIG when an upscale would pass
+ * 100 megapixels, IMG_ENOMEM.  out->px is freed with img_free().
  */
 struct cJSON;
 enum img_err	 engine_run(const char *model_id, const struct cJSON *params,

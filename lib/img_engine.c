@@ -1,13 +1,22 @@
 /*
  * img_engine.c: the local restoration models of API.md §4.5.
  *
- * local-restore measures the photo first (noise sigma, JPEG blockiness,
- * defect count, black and white points per channel) and runs only the
- * stages the measurements call for: dust and scratch inpainting, JPEG
- * deblocking, non-local means denoising, levels and colour-cast
- * correction (with CLAHE when the result is still flat), and a mild,
- * noise-aware unsharp mask.  local-upscale-2x/4x are Lanczos-3 with
- * iterative back-projection and optional sharpening.
+ * local-restore measures the photo first and runs only the stages the
+ * measurements call for, in this order:
+ *  - noise (MAD of the finest Haar detail) and JPEG blockiness (steps on
+ *    the 8x8 grid): non-local means on luminance-guided weights, wider
+ *    and followed by a projection onto the JPEG quantisation cells
+ *    (steps estimated from the DCT coefficients) for a blocky JPEG;
+ *  - dust and scratches (ridges/valleys off a 7x7 median, kept as specks
+ *    or long thin lines, only when the photo shows damage as a whole):
+ *    inpainting by normalised convolution;
+ *  - fading (lifted blacks): white-patch balance, black point, some
+ *    saturation back for a cast, CLAHE if still flat;
+ *  - after denoising, a mild noise-thresholded unsharp mask.
+ * local-upscale-2x/4x are Lanczos-3 with iterative back-projection and
+ * an unsharp mask at the input's scale.  Tuning constants come from the
+ * benchmark (scripts/bench-engine); the stage decisions and timings go
+ * to the debug log.
  *
  * Work is done on float planes (one for grey, three for colour); alpha
  * is copied (restore) or resampled (upscale) on its own.
@@ -18,9 +27,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "photorestore.h"
 #include "img_int.h"
+
+/*
+ * Tuning, from the benchmark (bench/engine-results.md).  Specks per
+ * megapixel that make a photo dusty rather than detailed; scratches that
+ * make it scratched; the smallest defect contrast; JPEG block step to
+ * noise sigma; back-projection rounds and default sharpening of the
+ * upscalers.
+ */
+#define DUST_PER_MP	2000.0
+#define LINES_MIN	7
+#define DEFECT_THR	70.0f
+#define JPEG_SIGMA	1.2f
+#define UP_ITERS	3
+#define UP_SHARPEN	0.2f
 
 struct restore_opts {
 	float	 strength;
@@ -43,6 +67,16 @@ struct planes {
 static void
 ereason(char *reason, size_t sz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* CPU seconds of this thread, for the stage timings in the log. */
+static double
+tnow(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void
 ereason(char *reason, size_t sz, const char *fmt, ...)
@@ -139,7 +173,7 @@ upscale_params(const cJSON *params, int scale, struct upscale_opts *o,
 	int rc;
 
 	o->scale = scale;
-	o->sharpen = 0.0f;
+	o->sharpen = UP_SHARPEN;
 	if ((rc = params_object(params, reason, sz)) <= 0)
 		return rc == 0 ? IMG_OK : IMG_EPARAM;
 	cJSON_ArrayForEach(it, params) {
@@ -183,9 +217,7 @@ static float *
 plane_alloc(size_t w, size_t h)
 {
 
-	if (w == 0 || h == 0 || w > SIZE_MAX / sizeof(float) / h)
-		return NULL;
-	return malloc(w * h * sizeof(float));
+	return flt_plane_alloc(w, h);
 }
 
 static int
@@ -200,14 +232,22 @@ planes_from(struct planes *pl, const struct pr_image *im)
 	pl->h = im->h;
 	pl->nc = ch <= 2 ? 1 : 3;
 	n = pl->w * pl->h;
-	for (c = 0; c < pl->nc; c++) {
+	for (c = 0; c < pl->nc; c++)
 		if ((pl->p[c] = plane_alloc(pl->w, pl->h)) == NULL) {
 			planes_free(pl);
 			return -1;
 		}
+	if (pl->nc == 1)
 		for (i = 0; i < n; i++)
-			pl->p[c][i] = im->px[i * ch + (unsigned)c];
-	}
+			pl->p[0][i] = im->px[i * ch];
+	else
+		for (i = 0; i < n; i++) {
+			const uint8_t *s = im->px + i * ch;
+
+			pl->p[0][i] = s[0];
+			pl->p[1][i] = s[1];
+			pl->p[2][i] = s[2];
+		}
 	return 0;
 }
 
@@ -228,11 +268,18 @@ planes_to(const struct planes *pl, struct pr_image *out)
 {
 	size_t n = pl->w * pl->h, i;
 	unsigned ch = out->channels;
-	int c;
 
-	for (c = 0; c < pl->nc; c++)
+	if (pl->nc == 1)
 		for (i = 0; i < n; i++)
-			out->px[i * ch + (unsigned)c] = to8(pl->p[c][i]);
+			out->px[i * ch] = to8(pl->p[0][i]);
+	else
+		for (i = 0; i < n; i++) {
+			uint8_t *d = out->px + i * ch;
+
+			d[0] = to8(pl->p[0][i]);
+			d[1] = to8(pl->p[1][i]);
+			d[2] = to8(pl->p[2][i]);
+		}
 }
 
 static int
@@ -256,8 +303,8 @@ image_alloc(struct pr_image *out, size_t w, size_t h, unsigned ch,
 /* ------------------------------------------------------------- stages */
 
 /*
- * Per-channel black and white points from histograms: the 0.5 and 99.5
- * percentiles.
+ * Per-channel black and white points from histograms, ignoring one
+ * sample in a million (dust and noise are gone by the time this runs).
  */
 static void
 levels(const struct planes *pl, float *lo, float *hi)
@@ -274,7 +321,7 @@ levels(const struct planes *pl, float *lo, float *hi)
 			hist[to8(pl->p[c][i])]++;
 			cnt++;
 		}
-		cut = cnt / 200;
+		cut = cnt / 1000000;
 		for (acc = 0, b = 0; b < 255; b++)
 			if ((acc += hist[b]) > cut)
 				break;
@@ -284,14 +331,6 @@ levels(const struct planes *pl, float *lo, float *hi)
 				break;
 		hi[c] = (float)b;
 	}
-}
-
-static float
-knob(const char *name, float def)
-{
-	const char *v = getenv(name);
-
-	return v != NULL ? strtof(v, NULL) : def;
 }
 
 /*
@@ -308,7 +347,7 @@ knob(const char *name, float def)
 static int
 stage_color(struct planes *pl, float strength)
 {
-	float lo[3], hi[3], minlo, maxlo, minhi, maxhi, hm, sat;
+	float lo[3] = { 0 }, hi[3] = { 0 }, minlo, maxlo, minhi, maxhi, hm, sat;
 	size_t n = pl->w * pl->h, i;
 	int c, cast, faded;
 
@@ -321,7 +360,7 @@ stage_color(struct planes *pl, float strength)
 		minhi = fminf(minhi, hi[c]);
 		maxhi = fmaxf(maxhi, hi[c]);
 	}
-	faded = minlo >= 14.0f;
+	faded = minlo >= 28.0f;
 	cast = maxhi - minhi >= 20.0f && maxlo - minlo >= 8.0f;
 	log_debug("engine: levels lo %.0f-%.0f hi %.0f-%.0f faded %d cast %d",
 	    minlo, maxlo, minhi, maxhi, faded, cast);
@@ -334,11 +373,14 @@ stage_color(struct planes *pl, float strength)
 	for (c = 0; c < pl->nc; c++)
 		if (hi[c] - lo[c] < 32.0f)
 			return 0;	/* nearly uniform: leave it */
-	hm = maxhi;
+	/*
+	 * Near-white highlights were white (the paper is tinted); others
+	 * are a dim picture and stay where they are.
+	 */
+	hm = maxhi >= 235.0f ? 255.0f : maxhi;
 	for (c = 0; c < pl->nc; c++) {
 		float g = hm / hi[c], lo1 = lo[c] * g, k;
 
-		lo1 *= knob("ENG_BLACK", 1.0f);
 		k = 255.0f / (255.0f - lo1);
 		for (i = 0; i < n; i++)
 			pl->p[c][i] = (pl->p[c][i] * g - lo1) * k;
@@ -432,20 +474,15 @@ luma_detail(const struct planes *pl, float *D)
  * sharpened.
  */
 static int
-stage_sharpen(struct planes *pl, float amount, float thr)
+stage_sharpen(struct planes *pl, float amount, float thr, float *D)
 {
 	size_t n = pl->w * pl->h, i;
-	float *D;
 	int c;
 
 	if (amount <= 0.0f)
 		return 0;
-	if ((D = plane_alloc(pl->w, pl->h)) == NULL)
+	if (luma_detail(pl, D) == -1)
 		return -1;
-	if (luma_detail(pl, D) == -1) {
-		free(D);
-		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		float d = D[i], a = fabsf(d);
 
@@ -453,7 +490,6 @@ stage_sharpen(struct planes *pl, float amount, float thr)
 		for (c = 0; c < pl->nc; c++)
 			pl->p[c][i] += amount * d;
 	}
-	free(D);
 	return 0;
 }
 
@@ -507,65 +543,108 @@ run_restore(const struct restore_opts *o, const struct pr_image *in,
     struct pr_image *out, char *reason, size_t sz)
 {
 	struct planes pl;
+	struct jpeg_model jm;
 	uint8_t *mask = NULL;
-	float sigma, blk, step, sig_eff;
+	float sigma, blk, step, sig_eff, *work = NULL;
 	size_t n, i;
+	int denoised = 0;
+	double t0 = tnow(), t;
 	enum img_err rc = IMG_ENOMEM;
 
 	memset(&pl, 0, sizeof(pl));
 	if (planes_from(&pl, in) == -1)
 		goto err;
 	n = pl.w * pl.h;
+	/* One scratch plane for every stage: fresh pages cost page faults. */
+	if ((work = plane_alloc(pl.w, pl.h)) == NULL)
+		goto err;
 	sigma = flt_noise_sigma(pl.p, pl.nc, pl.w, pl.h);
 	blk = flt_blockiness(pl.p, pl.nc, pl.w, pl.h, &step);
-	log_debug("engine: %zux%zu nc %d sigma %.2f blockiness %.2f step %.2f",
-	    pl.w, pl.h, pl.nc, sigma, blk, step);
+	log_debug("engine: %zux%zu nc %d sigma %.2f blockiness %.2f step "
+	    "%.2f (%.3f s)", pl.w, pl.h, pl.nc, sigma, blk, step,
+	    tnow() - t0);
 
+	/*
+	 * JPEG blocking: the non-local means then search wider (every block
+	 * phase) with a sigma from the size of the block steps.
+	 */
+	sig_eff = sigma;
+	memset(&jm, 0, sizeof(jm));
+	if (blk > 1.25f && step > 0.5f) {
+		sig_eff = fmaxf(sigma, JPEG_SIGMA * step);
+		t = tnow();
+		if (flt_jpeg_estimate(pl.p, pl.nc, pl.w, pl.h, work, &jm) == -1)
+			goto err;
+		log_debug("engine: jpeg grid %u,%u, %d of 64 steps known, DC %.0f "
+		    "(%.3f s)", jm.px, jm.py, jm.known, jm.q[0], tnow() - t);
+	}
+
+	if (o->denoise && sig_eff >= 2.0f) {
+		int R = sig_eff > 10.0f ? 4 : 3, P = 1;
+		float hfac = 0.7f + 0.6f * o->strength;
+
+		if (sig_eff > sigma) {
+			R = 5;
+			hfac = 1.0f + 0.6f * o->strength;
+		}
+		t = tnow();
+		if (flt_nlm(pl.p, pl.nc, pl.w, pl.h, R, P, sig_eff, hfac) == -1)
+			goto err;
+		denoised = 1;
+		if (jm.known > 0)
+			flt_jpeg_project(pl.p, pl.nc, pl.w, pl.h, work, &jm);
+		log_debug("engine: nlm R %d P %d sigma %.2f h %.2f (%.3f s)", R,
+		    P, sig_eff, hfac, tnow() - t);
+	}
+
+	/*
+	 * Dust and scratches after denoising: the noise no longer passes
+	 * for specks, and specks have no similar patches, so non-local
+	 * means leaves them alone for us to find.
+	 */
 	if (o->scratch && n >= 64) {
-		float thr = fmaxf(30.0f, 5.0f * sigma) *
+		float thr = fmaxf(DEFECT_THR, 2.5f * sigma) *
 		    (1.35f - 0.5f * o->strength);
+		struct defect_stats ds;
 		int64_t nd;
+		int run;
 
+		t = tnow();
 		if ((mask = malloc(n)) == NULL)
 			goto err;
-		if ((nd = flt_defects(pl.p, pl.nc, pl.w, pl.h, thr, mask)) < 0)
+		nd = flt_defects(pl.p, pl.nc, pl.w, pl.h, thr, mask, work,
+		    &ds);
+		if (nd < 0)
 			goto err;
-		log_debug("engine: defects %lld (%.3f%%)", (long long)nd,
-		    100.0 * (double)nd / (double)n);
-		if (nd > 0 && (double)nd < 0.08 * (double)n &&
-		    flt_inpaint(pl.p, pl.nc, pl.w, pl.h, mask) == -1)
+		/*
+		 * Fine detail (catchlights, stars, lettering) also makes
+		 * specks, and wires make lines, so the photo must show
+		 * damage as a whole: several scratches, or many specks.
+		 */
+		run = ds.lines >= LINES_MIN || (double)ds.dust >= fmax(20.0,
+		    DUST_PER_MP * (double)n / 1e6);
+		if (run && flt_inpaint(pl.p, pl.nc, pl.w, pl.h, mask) == -1)
 			goto err;
+		log_debug("engine: defects %lld px (%.3f%%), %lld dust, %lld "
+		    "lines: %s (%.3f s)", (long long)nd, 100.0 * (double)nd /
+		    (double)n, (long long)ds.dust, (long long)ds.lines,
+		    run ? "inpainted" : "left alone", tnow() - t);
 		free(mask);
 		mask = NULL;
 	}
 
-	sig_eff = sigma;
-	if (blk > 1.25f && step > 0.5f) {
-		float alpha = fminf(40.0f, fmaxf(knob("ENG_AMIN", 6.0f), knob("ENG_AK", 8.0f) * step));
-
-		log_debug("engine: deblock alpha %.1f", alpha);
-		if (knob("ENG_DB", 1) && flt_deblock(pl.p, pl.nc, pl.w, pl.h, alpha) == -1)
-			goto err;
-		sig_eff = fmaxf(sigma, knob("ENG_SK", 1.2f) * step);
-	}
-
-	if (o->denoise && sig_eff >= 1.0f) {
-		int R = sig_eff > 10.0f ? 4 : 3, P = sig_eff > 6.0f ? 2 : 1;
-		float hfac = knob("ENG_H0", 0.35f) + knob("ENG_H1", 0.6f) * o->strength;
-
-		log_debug("engine: nlm R %d P %d sigma %.2f h %.2f", R, P,
-		    sig_eff, hfac);
-		if (flt_nlm(pl.p, pl.nc, pl.w, pl.h, R, P, sig_eff, hfac) == -1)
-			goto err;
-	}
-
+	t = tnow();
 	if (o->color && stage_color(&pl, o->strength) &&
 	    stage_clahe(&pl, o->strength) == -1)
 		goto err;
+	log_debug("engine: colour (%.3f s)", tnow() - t);
 
-	if (stage_sharpen(&pl, knob("ENG_SHARP", 0.35f) * o->strength,
-	    2.0f + 1.5f * sig_eff) == -1)
+	/* Give denoised edges back a little crispness. */
+	t = tnow();
+	if (denoised && stage_sharpen(&pl, 0.15f *
+	    o->strength, 2.0f + 1.5f * sig_eff, work) == -1)
 		goto err;
+	log_debug("engine: sharpen (%.3f s)", tnow() - t);
 
 	if (image_alloc(out, pl.w, pl.h, in->channels, in->format) == -1)
 		goto err;
@@ -574,11 +653,13 @@ run_restore(const struct restore_opts *o, const struct pr_image *in,
 		for (i = 0; i < n; i++)
 			out->px[i * in->channels + in->channels - 1] =
 			    in->px[i * in->channels + in->channels - 1];
+	log_debug("engine: total %.3f s", tnow() - t0);
 	rc = IMG_OK;
 err:
 	if (rc != IMG_OK)
 		ereason(reason, sz, "%s", img_strerror(rc));
 	free(mask);
+	free(work);
 	planes_free(&pl);
 	return rc;
 }
@@ -620,13 +701,11 @@ static enum img_err
 run_upscale(const struct upscale_opts *o, const struct pr_image *in,
     struct pr_image *out, char *reason, size_t sz)
 {
-	struct planes pl;
 	float *src = NULL, *est = NULL, *D = NULL;
 	size_t w = in->w, h = in->h, W, H, n, N, i;
 	unsigned ch = in->channels, c;
 	enum img_err rc = IMG_ENOMEM;
 
-	memset(&pl, 0, sizeof(pl));
 	if ((uint64_t)w * (uint64_t)o->scale * h * (uint64_t)o->scale >
 	    (uint64_t)IMG_MAX_OUT_PIXELS) {
 		ereason(reason, sz, "output too large (%llu pixels, maximum "
@@ -641,6 +720,7 @@ run_upscale(const struct upscale_opts *o, const struct pr_image *in,
 	N = W * H;
 	if (image_alloc(out, W, H, ch, in->format) == -1 ||
 	    (src = plane_alloc(w, h)) == NULL ||
+	    (D = plane_alloc(w, 2 * h)) == NULL ||
 	    (est = plane_alloc(W, H)) == NULL)
 		goto err;
 	for (c = 0; c < ch; c++) {
@@ -648,23 +728,20 @@ run_upscale(const struct upscale_opts *o, const struct pr_image *in,
 
 		for (i = 0; i < n; i++)
 			src[i] = in->px[i * ch + c];
-		if (upscale_plane(src, w, h, est, W, H, alpha ? 0 : 3) == -1)
+		if (upscale_plane(src, w, h, est, W, H, alpha ? 0 :
+		    UP_ITERS) == -1)
 			goto err;
 		if (!alpha && o->sharpen > 0.0f) {
-			/* Reuse the planes helper on this one plane. */
-			pl.w = W;
-			pl.h = H;
-			pl.nc = 1;
-			pl.p[0] = est;
-			if ((D = plane_alloc(W, H)) == NULL)
+			/*
+			 * Unsharp mask at the input's scale (its mid
+			 * frequencies, enlarged and added), which is where
+			 * the lost detail was, and cheap.
+			 */
+			flt_gauss(src, D, D + n, w, h, 0.8f);
+			for (i = 0; i < n; i++)
+				D[i] = o->sharpen * (src[i] - D[i]);
+			if (flt_resize(D, w, h, est, W, H, 1) == -1)
 				goto err;
-			if (luma_detail(&pl, D) == -1)
-				goto err;
-			for (i = 0; i < N; i++)
-				est[i] += 1.5f * o->sharpen * D[i];
-			free(D);
-			D = NULL;
-			pl.p[0] = NULL;
 		}
 		for (i = 0; i < N; i++)
 			out->px[i * ch + c] = to8(est[i]);

@@ -5,6 +5,8 @@
  * kilobytes that stay in the L2 cache, and its inner loops use GCC/Clang
  * four-lane vector extensions so they are vectorised at -O2 on any target.
  */
+#include <sys/mman.h>
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +17,9 @@
 /* Defects: residual over local activity, and the hysteresis fraction. */
 #define DEFECT_ACT	3.0f
 #define DEFECT_WEAK	0.4f
+#define DUST_LEN	7.0
+#define LINE_LEN	20.0
+#define LINE_WIDTH	2.5
 
 typedef float	v4f __attribute__((vector_size(16)));
 typedef int32_t	v4i __attribute__((vector_size(16)));
@@ -52,6 +57,22 @@ relu4(v4f v)
 	return (v4f)((v4i)v & (v4i)(v > z));
 }
 
+static inline v4f
+vmin4(v4f a, v4f b)
+{
+	v4i m = (v4i)(a < b);
+
+	return (v4f)((m & (v4i)a) | (~m & (v4i)b));
+}
+
+static inline v4f
+vmax4(v4f a, v4f b)
+{
+	v4i m = (v4i)(a > b);
+
+	return (v4f)((m & (v4i)a) | (~m & (v4i)b));
+}
+
 static inline size_t
 clampz(ptrdiff_t v, size_t n)
 {
@@ -61,6 +82,21 @@ clampz(ptrdiff_t v, size_t n)
 	if ((size_t)v >= n)
 		return n - 1;
 	return (size_t)v;
+}
+
+/* fminf/fmaxf without the NaN rules, so they stay inline. */
+static inline float
+fmin2(float a, float b)
+{
+
+	return a < b ? a : b;
+}
+
+static inline float
+fmax2(float a, float b)
+{
+
+	return a > b ? a : b;
 }
 
 /* Mean of the nc planes at index i. */
@@ -73,6 +109,31 @@ lum(float *const *pl, int nc, size_t i)
 	if (nc == 3)
 		return (pl[0][i] + pl[1][i] + pl[2][i]) * (1.0f / 3.0f);
 	return pl[0][i];
+}
+
+/*
+ * Allocate a plane of w * h floats (overflow checked).  Large planes are
+ * aligned to 2 MiB and offered to the kernel as transparent huge pages:
+ * on a virtual machine the page faults of a 12-megapixel pipeline cost
+ * more than some of its filters.  Free with free().
+ */
+float *
+flt_plane_alloc(size_t w, size_t h)
+{
+	size_t n;
+	void *p;
+
+	if (w == 0 || h == 0 || w > SIZE_MAX / sizeof(float) / h)
+		return NULL;
+	n = w * h * sizeof(float);
+	if (n < ((size_t)4 << 20))
+		return malloc(n);
+	if (posix_memalign(&p, (size_t)2 << 20, n) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+	return p;
 }
 
 /* Overflow-checked n * m * sz allocation. */
@@ -159,12 +220,15 @@ flt_blockiness(float *const *pl, int nc, size_t w, size_t h, float *step)
 {
 	double bs = 0, is = 0;
 	uint64_t bn = 0, in = 0;
-	size_t x, y, ystep = h > 2048 ? 3 : 1;
+	size_t x, y, ystep = 1;
 	float bm, im;
 
 	*step = 0.0f;
 	if (w < 32 || h < 32)
 		return 1.0f;
+	/* About a million samples; an odd step visits every row phase. */
+	while ((h / ystep) * w > (1U << 20))
+		ystep += 2;
 	for (y = 1; y < h; y += ystep) {
 		size_t r = y * w;
 
@@ -198,57 +262,6 @@ flt_blockiness(float *const *pl, int nc, size_t w, size_t h, float *step)
 	return (bm + 0.5f) / (im + 0.5f);
 }
 
-/* ------------------------------------------------------------ deblocking */
-
-/*
- * One boundary: p2 p1 p0 | q0 q1 q2 at stride s from base index b (q0).
- * The step left after the local gradient is removed is spread over the
- * six pixels as a ramp.
- */
-static void
-deblock_edge(float *const *pl, int nc, size_t b, size_t s, float alpha)
-{
-	float lp0, lp1, lq0, lq1, g, d;
-	int c;
-
-	lp0 = lum(pl, nc, b - s);
-	lp1 = lum(pl, nc, b - 2 * s);
-	lq0 = lum(pl, nc, b);
-	lq1 = lum(pl, nc, b + s);
-	if (fabsf(lq0 - lp0) >= alpha || fabsf(lp1 - lp0) >= alpha * 0.5f ||
-	    fabsf(lq1 - lq0) >= alpha * 0.5f)
-		return;
-	for (c = 0; c < nc; c++) {
-		float *p = pl[c];
-
-		g = ((p[b - s] - p[b - 2 * s]) + (p[b + s] - p[b])) * 0.5f;
-		d = (p[b] - p[b - s]) - g;
-		p[b - 3 * s] += d * (1.0f / 7.0f);
-		p[b - 2 * s] += d * (2.0f / 7.0f);
-		p[b - s] += d * (3.0f / 7.0f);
-		p[b] -= d * (3.0f / 7.0f);
-		p[b + s] -= d * (2.0f / 7.0f);
-		p[b + 2 * s] -= d * (1.0f / 7.0f);
-	}
-}
-
-/* Soften small 8x8 block steps in place; see img_int.h. */
-int
-flt_deblock(float *const *pl, int nc, size_t w, size_t h, float alpha)
-{
-	size_t x, y;
-
-	if (w < 16 || h < 16)
-		return 0;
-	for (y = 0; y < h; y++)
-		for (x = 8; x + 3 <= w; x += 8)
-			deblock_edge(pl, nc, y * w + x, 1, alpha);
-	for (y = 8; y + 3 <= h; y += 8)
-		for (x = 0; x < w; x++)
-			deblock_edge(pl, nc, y * w + x, w, alpha);
-	return 0;
-}
-
 /* ------------------------------------------------------ non-local means */
 
 #define NLM_TW	128	/* tile width */
@@ -265,7 +278,7 @@ struct nlm {
 	float		*E;			/* squared differences */
 	float		*aw;			/* sum of weights */
 	float		*ac[NLM_MAXC];		/* sum of weighted values */
-	float		*vrow, *wrow, *mask;
+	float		*vrow, *mask;
 	float		*saved[NLM_MAXC];	/* M original rows above band */
 	float		*bandout[NLM_MAXC];
 	float		*mem;
@@ -342,7 +355,7 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 				}
 			}
 			for (y = ys; y < ye; y++) {
-				float *vr = n->vrow, *wr = n->wrow;
+				float *vr = n->vrow;
 
 				/* Vertical patch sum. */
 				for (x = 0; x < PW; x += 4) {
@@ -354,42 +367,43 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 						    (size_t)k) * PW + x);
 					st4(vr + x, s);
 				}
-				/* Horizontal patch sum, then the weight. */
-				for (x = 0; x < PW; x += 4) {
-					v4f s = ld4(vr + x - P), t, t2;
-
-					for (k = 1; k <= 2 * P; k++)
-						s += ld4(vr + x - P + k);
-					t = relu4(s * vnorm - voff) * vh;
-					t = relu4(vone - t * veighth);
-					t2 = t * t;
-					t2 = t2 * t2;
-					st4(wr + x, t2 * t2 * ld4(n->mask + x));
-				}
-				/* Symmetric accumulation at p and p + off. */
+				/*
+				 * Horizontal patch sum, the weight, and the
+				 * symmetric accumulation at p and p + off, in
+				 * one pass.  Overlapping loads follow the
+				 * stores before them, so dy = 0 is safe.
+				 */
 				{
 					size_t r = y * PW;
-					float *aw = n->aw + r;
+					float *aw = n->aw + r, *ac[NLM_MAXC];
+					const float *cp[NLM_MAXC];
 
+					for (c = 0; c < nc; c++) {
+						ac[c] = n->ac[c] + r;
+						cp[c] = n->Cp[c] + r;
+					}
 					for (x = 0; x < PW; x += 4) {
-						v4f wv = ld4(wr + x);
+						v4f s = ld4(vr + x - P), t, t2, wv;
 
+						for (k = 1; k <= 2 * P; k++)
+							s += ld4(vr + x - P + k);
+						t = relu4(s * vnorm - voff) * vh;
+						t = relu4(vone - t * veighth);
+						t2 = t * t;
+						t2 = t2 * t2;
+						wv = t2 * t2 * ld4(n->mask + x);
 						st4(aw + x, ld4(aw + x) + wv);
 						st4(aw + x + off,
 						    ld4(aw + x + off) + wv);
-					}
-					for (c = 0; c < nc; c++) {
-						float *ac = n->ac[c] + r;
-						const float *cp = n->Cp[c] + r;
+						for (c = 0; c < nc; c++) {
+							v4f a = ld4(cp[c] + x),
+							    b = ld4(cp[c] + x + off);
 
-						for (x = 0; x < PW; x += 4) {
-							v4f wv = ld4(wr + x);
-
-							st4(ac + x, ld4(ac + x) +
-							    wv * ld4(cp + x + off));
-							st4(ac + x + off,
-							    ld4(ac + x + off) +
-							    wv * ld4(cp + x));
+							st4(ac[c] + x,
+							    ld4(ac[c] + x) + wv * b);
+							st4(ac[c] + x + off,
+							    ld4(ac[c] + x + off) +
+							    wv * a);
 						}
 					}
 				}
@@ -436,12 +450,12 @@ flt_nlm(float *const *pl, int nc, size_t w, size_t h, int R, int P,
 	n.off = 2.0f * sigma * sigma;
 	n.hinv = 1.0f / (hfac * hfac * sigma * sigma);
 
-	/* Tile buffers: Lp, Cp[nc], E, aw, ac[nc]; rows: vrow, wrow, mask. */
+	/* Tile buffers: Lp, Cp[nc], E, aw, ac[nc]; rows: vrow, mask. */
 	tilebuf = n.area + 2 * n.slack;
 	nbuf = (nc == 1 ? 0 : 1) + (size_t)nc + 2 + (size_t)nc;
 	if (w > SIZE_MAX / 4 / NLM_TH / NLM_MAXC)
 		return -1;
-	need = nbuf * tilebuf + 3 * (n.PW + 2 * n.slack) +
+	need = nbuf * tilebuf + 2 * (n.PW + 2 * n.slack) +
 	    (size_t)nc * (size_t)n.M * w + (size_t)nc * NLM_TH * w;
 	if ((n.mem = calloc(need, sizeof(float))) == NULL)
 		return -1;
@@ -461,8 +475,6 @@ flt_nlm(float *const *pl, int nc, size_t w, size_t h, int R, int P,
 	for (c = 0; c < nc; c++, m += tilebuf)
 		n.ac[c] = m + n.slack;
 	n.vrow = m + n.slack;
-	m += n.PW + 2 * n.slack;
-	n.wrow = m + n.slack;
 	m += n.PW + 2 * n.slack;
 	n.mask = m + n.slack;
 	m += n.PW + 2 * n.slack;
@@ -553,12 +565,13 @@ activity(float *const *pl, int nc, size_t w, size_t h, size_t *gw,
 	/* The lower quartile, not the mean: a scratch must not hide itself. */
 	for (by = 0; by < bh; by++)
 		for (bx = 0; bx < bw; bx++) {
-			float g[64];
+			float g[16];
 			size_t k = 0, j;
 
-			for (y = by * 8; y < by * 8 + 8 && y + 1 < h; y++)
+			/* Every other pixel both ways: 16 samples. */
+			for (y = by * 8; y < by * 8 + 8 && y + 1 < h; y += 2)
 				for (x = bx * 8; x < bx * 8 + 8 && x + 1 < w;
-				    x++) {
+				    x += 2) {
 					size_t i = y * w + x;
 					float l = lum(pl, nc, i), t;
 
@@ -581,7 +594,7 @@ activity(float *const *pl, int nc, size_t w, size_t h, size_t *gw,
 					size_t yy = clampz((ptrdiff_t)by + dy, bh),
 					    xx = clampz((ptrdiff_t)bx + dx, bw);
 
-					mx = fmaxf(mx, a[yy * bw + xx]);
+					mx = fmax2(mx, a[yy * bw + xx]);
 				}
 			m[by * bw + bx] = mx;
 		}
@@ -589,47 +602,200 @@ activity(float *const *pl, int nc, size_t w, size_t h, size_t *gw,
 	return m;
 }
 
+/*
+ * Keep only the connected groups of flagged pixels (codes 2 and 3) that
+ * look like damage: specks of dust (compact, at most DUST_LEN across)
+ * and scratches (straight and thin: at least LINE_LEN long, at most
+ * LINE_WIDTH wide, from the second moments of the pixel positions).
+ * Hair, eyelashes and other curved or clustered detail fail both.  Kept
+ * pixels get code 5, the rest 0.
+ */
+static int
+components(uint8_t *mask, size_t w, size_t h, struct defect_stats *st)
+{
+	size_t *stk = NULL, cap = 0, top, n, i, k;
+	int rc = -1;
+
+	st->dust = st->lines = 0;
+	for (i = 0; i < w * h; i++) {
+		double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, mx, my;
+		double vxx, vyy, vxy, tr, det, l1, l2, len, wid;
+		int keep;
+
+		if (mask[i] != 2 && mask[i] != 3)
+			continue;
+		/* Flood fill (8-connected); visited pixels get code 4. */
+		n = 0;
+		top = 0;
+		if (cap == 0) {
+			cap = 1024;
+			if ((stk = malloc(cap * sizeof(*stk))) == NULL)
+				goto err;
+		}
+		stk[top++] = i;
+		mask[i] = 4;
+		while (top > n) {
+			size_t p = stk[n++], px = p % w, py = p / w;
+			int dx, dy;
+
+			sx += (double)px;
+			sy += (double)py;
+			sxx += (double)px * px;
+			syy += (double)py * py;
+			sxy += (double)px * py;
+			for (dy = -1; dy <= 1; dy++)
+				for (dx = -1; dx <= 1; dx++) {
+					ptrdiff_t qx = (ptrdiff_t)px + dx,
+					    qy = (ptrdiff_t)py + dy;
+					size_t q;
+
+					if (qx < 0 || qy < 0 || (size_t)qx >= w ||
+					    (size_t)qy >= h)
+						continue;
+					q = (size_t)qy * w + (size_t)qx;
+					if (mask[q] != 2 && mask[q] != 3)
+						continue;
+					if (top == cap) {
+						size_t *ns;
+
+						if (cap > SIZE_MAX / 2 /
+						    sizeof(*stk))
+							goto err;
+						ns = realloc(stk, 2 * cap *
+						    sizeof(*stk));
+						if (ns == NULL)
+							goto err;
+						stk = ns;
+						cap *= 2;
+					}
+					mask[q] = 4;
+					stk[top++] = q;
+				}
+		}
+		mx = sx / (double)n;
+		my = sy / (double)n;
+		vxx = sxx / (double)n - mx * mx + 1.0 / 12;
+		vyy = syy / (double)n - my * my + 1.0 / 12;
+		vxy = sxy / (double)n - mx * my;
+		tr = vxx + vyy;
+		det = vxx * vyy - vxy * vxy;
+		l1 = tr / 2 + sqrt(fmax(0.0, tr * tr / 4 - det));
+		l2 = tr - l1;
+		len = sqrt(12 * l1);
+		wid = sqrt(12 * fmax(l2, 0.0));
+		keep = 0;
+		if (len <= DUST_LEN) {
+			keep = 1;
+			st->dust++;
+		} else if (len >= LINE_LEN && wid <= fmax(LINE_WIDTH, len / 10)) {
+			keep = 1;
+			st->lines++;
+		}
+		for (k = 0; k < n; k++)
+			mask[stk[k]] = keep ? 5 : 0;
+	}
+	rc = 0;
+err:
+	free(stk);
+	return rc;
+}
+
 /* Dust and scratch mask; see img_int.h. */
 int64_t
 flt_defects(float *const *pl, int nc, size_t w, size_t h, float thr,
-    uint8_t *mask)
+    uint8_t *mask, float *L, struct defect_stats *st)
 {
+	static const int dir[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 },
+	    { 1, -1 } };
 	size_t x, y, i, gw, gh;
 	int64_t n = 0;
-	float *act;
+	float *act, *const *lp, *rrow, *vrow;
 	int dx, dy;
 
-	if ((act = activity(pl, nc, w, h, &gw, &gh)) == NULL)
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < w * h; i++)
+		L[i] = lum(pl, nc, i);
+	lp = &L;
+	if ((act = activity(lp, 1, w, h, &gw, &gh)) == NULL)
 		return -1;
 	/*
-	 * A cheap pre-screen (distance from the mean of the four pixels
-	 * three away) picks the few pixels worth a median.  A defect is far
-	 * from the median both absolutely (thr) and relative to the local
-	 * activity.  Codes: 0 clean, 1 weak, 2 strong, 3 weak next to
-	 * strong.
+	 * A defect is a ridge or a valley, not an edge: seen across it in
+	 * some direction, both sides (2 and 4 pixels away, so lines up to
+	 * four pixels wide) are darker (or both brighter) by more than the
+	 * threshold, which grows with the local activity.  That cheap test
+	 * picks the few pixels worth a median, and the distance from the
+	 * median must agree.  Codes: 0 clean, 1 weak, 2 strong, 3 weak next
+	 * to strong.
 	 */
+	if ((rrow = alloc3(w + 4, 2, sizeof(float))) == NULL) {
+		free(act);
+		return -1;
+	}
+	vrow = rrow + w + 4;
 	for (y = 0; y < h; y++) {
+		int inner = y >= 4 && y + 4 < h;
+		size_t x0 = 0;
+
+		/* Ridge and valley strength, four pixels at a time inside. */
+		if (inner && w >= 12) {
+			for (x = 4; x + 4 + 4 <= w; x += 4) {
+				const float *c = L + y * w + x;
+				v4f l = ld4(c), rg = splat(-1e30f), vl = rg;
+				int k, d;
+
+				for (d = 2; d <= 4; d += 2)
+					for (k = 0; k < 4; k++) {
+						ptrdiff_t o = dir[k][1] * d *
+						    (ptrdiff_t)w + dir[k][0] * d;
+						v4f pa = l - ld4(c - o),
+						    pb = l - ld4(c + o);
+
+						rg = vmax4(rg, vmin4(pa, pb));
+						vl = vmax4(vl, -vmax4(pa, pb));
+					}
+				st4(rrow + x, rg);
+				st4(vrow + x, vl);
+			}
+			x0 = x;
+		}
 		for (x = 0; x < w; x++) {
-			size_t xm = clampz((ptrdiff_t)x - 3, w),
-			    xp = clampz((ptrdiff_t)x + 3, w),
-			    ym = clampz((ptrdiff_t)y - 3, h),
-			    yp = clampz((ptrdiff_t)y + 3, h);
-			float l, r0, md, r, t;
+			float l, md, r, t, ridge = -1e30f, valley = -1e30f;
+			int k, d;
 
 			i = y * w + x;
-			t = fmaxf(thr, DEFECT_ACT * act[(y / 8) * gw + x / 8]);
-			l = lum(pl, nc, i);
-			r0 = l - 0.25f * (lum(pl, nc, y * w + xm) +
-			    lum(pl, nc, y * w + xp) + lum(pl, nc, ym * w + x) +
-			    lum(pl, nc, yp * w + x));
 			mask[i] = 0;
-			if (fabsf(r0) < 0.25f * t)
+			t = fmax2(thr, DEFECT_ACT * act[(y / 8) * gw + x / 8]);
+			l = L[i];
+			if (x0 > 0 && x >= 4 && x < x0) {
+				ridge = rrow[x];
+				valley = vrow[x];
+			} else
+				for (d = 2; d <= 4; d += 2)
+					for (k = 0; k < 4; k++) {
+						ptrdiff_t ox = dir[k][0] * d,
+						    oy = dir[k][1] * d;
+						float a, b;
+
+						a = L[clampz((ptrdiff_t)y - oy,
+						    h) * w + clampz((ptrdiff_t)x -
+						    ox, w)];
+						b = L[clampz((ptrdiff_t)y + oy,
+						    h) * w + clampz((ptrdiff_t)x +
+						    ox, w)];
+						ridge = fmax2(ridge,
+						    fmin2(l - a, l - b));
+						valley = fmax2(valley,
+						    fmin2(a - l, b - l));
+					}
+			r = fmax2(ridge, valley);
+			if (r < DEFECT_WEAK * t)
 				continue;
-			md = sepmed7(pl, nc, w, h, x, y);
-			r = fabsf(l - md);
+			md = sepmed7(lp, 1, w, h, x, y);
+			r = fmin2(r, ridge > valley ? l - md : md - l);
 			mask[i] = r > t ? 2 : r > DEFECT_WEAK * t ? 1 : 0;
 		}
 	}
+	free(rrow);
 	free(act);
 	for (y = 0; y < h; y++)
 		for (x = 0; x < w; x++) {
@@ -647,10 +813,13 @@ flt_defects(float *const *pl, int nc, size_t w, size_t h, float thr,
 					}
 				}
 		}
+	if (components(mask, w, h, st) == -1)
+		return -1;
 	for (i = 0; i < w * h; i++) {
-		mask[i] = mask[i] >= 2;
+		mask[i] = mask[i] == 5;
 		n += mask[i];
 	}
+	st->pixels = n;
 	return n;
 }
 
@@ -916,7 +1085,7 @@ flt_resize(const float *in, size_t w, size_t h, float *out, size_t W,
 	memset(&cy, 0, sizeof(cy));
 	if (contrib_make(&cx, w, W) == -1 || contrib_make(&cy, h, H) == -1)
 		goto err;
-	if ((tmp = alloc3(W, h, sizeof(float))) == NULL)
+	if ((tmp = flt_plane_alloc(W, h)) == NULL)
 		goto err;
 	for (y = 0; y < h; y++) {
 		const float *src = in + y * w;
@@ -954,4 +1123,218 @@ err:
 	contrib_free(&cx);
 	contrib_free(&cy);
 	return rc;
+}
+
+/* ------------------------------------------------- JPEG consistency */
+
+/*
+ * Orthonormal 8-point DCT-II basis: the DCT of JPEG (ITU T.81 A.3.3).
+ * Filled per call (64 cosines) rather than cached, so there is no shared
+ * state between threads.
+ */
+typedef float dct_basis[8][8];
+
+static void
+dct_init(dct_basis dct8)
+{
+	int u, x;
+
+	for (u = 0; u < 8; u++)
+		for (x = 0; x < 8; x++)
+			dct8[u][x] = (u == 0 ? sqrtf(0.125f) : 0.5f) *
+			    cosf((float)((2 * x + 1) * u) * (float)M_PI / 16.0f);
+}
+
+/* Forward 2-D DCT of the 8x8 block at b (row stride s) into c. */
+static void
+fdct_block(dct_basis dct8, const float *b, size_t s, float c[64])
+{
+	float t[64];
+	int u, v, x, y;
+
+	for (y = 0; y < 8; y++)
+		for (u = 0; u < 8; u++) {
+			float a = 0.0f;
+
+			for (x = 0; x < 8; x++)
+				a += dct8[u][x] * (b[(size_t)y * s +
+				    (size_t)x] - 128.0f);
+			t[y * 8 + u] = a;
+		}
+	for (v = 0; v < 8; v++)
+		for (u = 0; u < 8; u++) {
+			float a = 0.0f;
+
+			for (y = 0; y < 8; y++)
+				a += dct8[v][y] * t[y * 8 + u];
+			c[v * 8 + u] = a;
+		}
+}
+
+/* Inverse 2-D DCT of c into the 8x8 array d. */
+static void
+idct_block(dct_basis dct8, const float c[64], float d[64])
+{
+	float t[64];
+	int u, v, x, y;
+
+	for (v = 0; v < 8; v++)
+		for (x = 0; x < 8; x++) {
+			float a = 0.0f;
+
+			for (u = 0; u < 8; u++)
+				a += dct8[u][x] * c[v * 8 + u];
+			t[v * 8 + x] = a;
+		}
+	for (y = 0; y < 8; y++)
+		for (x = 0; x < 8; x++) {
+			float a = 0.0f;
+
+			for (v = 0; v < 8; v++)
+				a += dct8[v][y] * t[v * 8 + x];
+			d[y * 8 + x] = a;
+		}
+}
+
+/* JFIF luma of the planes at i. */
+static inline float
+jfif_y(float *const *pl, int nc, size_t i)
+{
+
+	if (nc == 3)
+		return 0.299f * pl[0][i] + 0.587f * pl[1][i] +
+		    0.114f * pl[2][i];
+	return pl[0][i];
+}
+
+#define QHIST	1024
+#define QMIN	6	/* smaller steps are indistinguishable from rounding */
+
+/* Estimate the JPEG grid and luma quantiser; see img_int.h. */
+int
+flt_jpeg_estimate(float *const *pl, int nc, size_t w, size_t h,
+    float *Y, struct jpeg_model *jm)
+{
+	double ex[8] = { 0 }, ey[8] = { 0 };
+	size_t x, y, i, nb = 0, bx, by, step = 1, k;
+	uint32_t *hist;
+	float c[64];
+	dct_basis dct8;
+	int q, best;
+
+	memset(jm, 0, sizeof(*jm));
+	dct_init(dct8);
+	for (i = 0; i < w * h; i++)
+		Y[i] = jfif_y(pl, nc, i);
+	if (w < 16 || h < 16)
+		return 0;
+	/* The grid phase: where the steps between columns (rows) peak. */
+	for (y = 1; y < h; y += 3)
+		for (x = 1; x < w; x++) {
+			ex[x & 7] += fabsf(Y[y * w + x] - Y[y * w + x - 1]);
+			ey[y & 7] += fabsf(Y[y * w + x] - Y[(y - 1) * w + x]);
+		}
+	for (i = 1; i < 8; i++) {
+		if (ex[i] > ex[jm->px])
+			jm->px = (unsigned)i;
+		if (ey[i] > ey[jm->py])
+			jm->py = (unsigned)i;
+	}
+	if ((hist = calloc((size_t)64 * QHIST, sizeof(*hist))) == NULL)
+		return -1;
+	while (((w - jm->px) / 8) * ((h - jm->py) / 8) / (step * step) > 8192)
+		step++;
+	for (by = 0; jm->py + 8 * (by + 1) <= h; by += step)
+		for (bx = 0; jm->px + 8 * (bx + 1) <= w; bx += step) {
+			fdct_block(dct8, Y + (jm->py + 8 * by) * w + jm->px +
+			    8 * bx, w, c);
+			for (k = 0; k < 64; k++) {
+				size_t a = (size_t)(fabsf(c[k]) + 0.5f);
+
+				hist[k * QHIST + (a < QHIST ? a : QHIST - 1)]++;
+			}
+			nb++;
+		}
+	/*
+	 * For each frequency, the largest step q that nearly every non-zero
+	 * coefficient sits on a multiple of (within rounding).  Too few
+	 * non-zero coefficients: unknown, left unconstrained.
+	 */
+	for (k = 0; k < 64; k++) {
+		const uint32_t *hk = hist + k * QHIST;
+
+		best = 0;
+		for (q = 160; q >= QMIN && best == 0; q--) {
+			uint64_t on = 0, all = 0;
+			size_t a;
+
+			for (a = (size_t)(q + 1) / 2; a < QHIST - 1; a++) {
+				size_t r = a % (size_t)q;
+
+				all += hk[a];
+				if (r <= 1 || r + 1 >= (size_t)q)
+					on += hk[a];
+			}
+			if (all >= 16 && (double)on >= 0.93 * (double)all &&
+			    all * 20 >= nb / 50)
+				best = q;
+		}
+		jm->q[k] = (float)best;
+	}
+	free(hist);
+	for (k = 0; k < 64; k++)
+		if (jm->q[k] > 0)
+			jm->known++;
+	return 0;
+}
+
+/* Project the planes back into the JPEG's quantisation cells. */
+void
+flt_jpeg_project(float *const *pl, int nc, size_t w, size_t h,
+    const float *Y, const struct jpeg_model *jm)
+{
+	float cin[64], cnew[64], d[64], blk[64];
+	size_t bx, by, x, y;
+	dct_basis dct8;
+	int k, c, any;
+
+	if (jm->known == 0)
+		return;
+	dct_init(dct8);
+	for (by = 0; jm->py + 8 * (by + 1) <= h; by++)
+		for (bx = 0; jm->px + 8 * (bx + 1) <= w; bx++) {
+			size_t o = (jm->py + 8 * by) * w + jm->px + 8 * bx;
+
+			for (y = 0; y < 8; y++)
+				for (x = 0; x < 8; x++)
+					blk[y * 8 + x] = jfif_y(pl, nc,
+					    o + y * w + x);
+			fdct_block(dct8, Y + o, w, cin);
+			fdct_block(dct8, blk, 8, cnew);
+			any = 0;
+			for (k = 0; k < 64; k++) {
+				float q = jm->q[k], lo, hi, n;
+
+				d[k] = 0.0f;
+				if (q <= 0.0f)
+					continue;
+				n = roundf(cin[k] / q);
+				lo = (n - 0.5f) * q;
+				hi = (n + 0.5f) * q;
+				if (cnew[k] < lo)
+					d[k] = lo - cnew[k];
+				else if (cnew[k] > hi)
+					d[k] = hi - cnew[k];
+				any |= d[k] != 0.0f;
+			}
+			if (!any)
+				continue;
+			idct_block(dct8, d, blk);
+			/* A luma change: the same amount on every channel. */
+			for (c = 0; c < nc; c++)
+				for (y = 0; y < 8; y++)
+					for (x = 0; x < 8; x++)
+						pl[c][o + y * w + x] +=
+						    blk[y * 8 + x];
+		}
 }

@@ -13,6 +13,12 @@
 #define IMG_MAX_OUT_PIXELS	(100LL * 1000 * 1000)
 
 /*
+ * A plane of w * h floats (overflow checked; large ones on huge pages).
+ * Free with free().
+ */
+float	*flt_plane_alloc(size_t w, size_t h);
+
+/*
  * Robust noise estimate of the mean of nc planes: the median absolute
  * value of the finest diagonal Haar detail divided by 0.6745 (Donoho's
  * MAD rule), sampled on a grid for large images.
@@ -29,14 +35,6 @@ float	 flt_blockiness(float *const *pl, int nc, size_t w, size_t h,
 	    float *step);
 
 /*
- * Soften 8x8 block edges where the step across the boundary is small
- * (below alpha) and both sides are smooth: a JPEG block artefact rather
- * than an edge.  In place.  Returns 0 or -1 (memory).
- */
-int	 flt_deblock(float *const *pl, int nc, size_t w, size_t h,
-	    float alpha);
-
-/*
  * Non-local means with weights from the mean of the nc planes and
  * applied to all of them, in place: search radius R, patch radius P,
  * noise sigma of the mean plane, and the filtering factor hfac (h =
@@ -46,14 +44,23 @@ int	 flt_deblock(float *const *pl, int nc, size_t w, size_t h,
 int	 flt_nlm(float *const *pl, int nc, size_t w, size_t h, int R, int P,
 	    float sigma, float hfac);
 
+struct defect_stats {
+	int64_t	 pixels;	/* pixels in kept defects */
+	int64_t	 dust;		/* compact specks */
+	int64_t	 lines;		/* long, thin, straight scratches */
+};
+
 /*
- * Dust and scratch detection on the mean of the nc planes: pixels far
- * (more than thr) from a 7x7 separable median, grown by hysteresis
- * (thr/2) and one pixel.  mask (w * h bytes) receives 1 for defects.
- * Returns the number of defect pixels, or -1 (memory).
+ * Dust and scratch detection on the mean of the nc planes: ridges or
+ * valleys more than thr (raised with the local activity) from a 7x7
+ * separable median, grown by hysteresis, then kept only as compact
+ * specks or long straight thin lines.  mask (w * h bytes) receives 1 for
+ * defects; scratch is a plane of w * h floats.  Returns the number of
+ * defect pixels, or -1 (memory).
  */
 int64_t	 flt_defects(float *const *pl, int nc, size_t w, size_t h,
-	    float thr, uint8_t *mask);
+	    float thr, uint8_t *mask, float *scratch,
+	    struct defect_stats *st);
 
 /*
  * Fill the masked pixels of every plane from the unmasked pixels around
@@ -86,5 +93,29 @@ int	 flt_clahe(float *p, size_t w, size_t h, size_t tile, float clip,
  */
 int	 flt_resize(const float *in, size_t w, size_t h, float *out,
 	    size_t W, size_t H, int add);
+
+/* What a decoded JPEG tells about itself. */
+struct jpeg_model {
+	unsigned px, py;	/* grid phase */
+	float	 q[64];		/* luma quantiser steps, 0 = unknown */
+	int	 known;		/* how many steps are known */
+};
+
+/*
+ * From a decoded JPEG (the planes): its JFIF luma into Y (w * h floats,
+ * kept for flt_jpeg_project), the 8x8 grid phase (where the steps peak)
+ * and the luma quantiser steps (for each DCT frequency the largest step
+ * the coefficients sit on multiples of).  Returns 0 or -1 (memory).
+ */
+int	 flt_jpeg_estimate(float *const *pl, int nc, size_t w, size_t h,
+	    float *Y, struct jpeg_model *jm);
+
+/*
+ * After filtering: move each 8x8 block's luma DCT coefficients back into
+ * the quantisation cells the JPEG data allows (projection onto the
+ * constraint set), so the result stays consistent with the file.
+ */
+void	 flt_jpeg_project(float *const *pl, int nc, size_t w, size_t h,
+	    const float *Y, const struct jpeg_model *jm);
 
 #endif /* !IMG_INT_H */

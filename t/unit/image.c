@@ -285,29 +285,47 @@ t_flat_stays_flat(void)
 	}
 }
 
+/*
+ * A damaged "print": flat grey with eight scratches (bright and dark,
+ * vertical and slanted, one and two pixels wide) and 24 specks of dust
+ * up to 3x3.  The engine only inpaints a photo that shows damage as a
+ * whole, as this one does.
+ */
 static void
 t_scratch_removed(void)
 {
-	struct pr_image in = mkimg(96, 96, 3), out;
+	struct pr_image in = mkimg(128, 128, 3), out;
 	uint32_t x, y;
-	int maxd = 0, i;
+	int maxd = 0, i, k;
 	char why[128];
 
-	for (y = 0; y < 96; y++)
-		for (x = 0; x < 96; x++)
+	for (y = 0; y < 128; y++)
+		for (x = 0; x < 128; x++)
 			memset(px(&in, x, y), 128, 3);
-	for (y = 5; y < 90; y++)		/* bright vertical scratch */
-		memset(px(&in, 30, y), 250, 3);
-	for (i = 10; i < 80; i++) {		/* dark diagonal, 2 px wide */
-		memset(px(&in, (uint32_t)i, (uint32_t)i / 2 + 40), 20, 3);
-		memset(px(&in, (uint32_t)i + 1, (uint32_t)i / 2 + 40), 20, 3);
+	for (k = 0; k < 8; k++) {
+		uint32_t x0 = 8 + 15 * (uint32_t)k;
+		uint8_t v = (k & 1) ? 250 : 15;
+
+		for (y = 6; y < 120; y++) {
+			uint32_t xx = x0 + (k >= 4 ? (y - 6) / 8 : 0);
+
+			memset(px(&in, xx, y), v, 3);
+			if (k % 3 == 0)
+				memset(px(&in, xx + 1, y), v, 3);
+		}
 	}
-	for (y = 70; y < 73; y++)		/* a 3x3 speck of dust */
-		for (x = 60; x < 63; x++)
-			memset(px(&in, x, y), 0, 3);
+	for (i = 0; i < 24; i++) {
+		uint32_t cx = 4 + (uint32_t)(rng() % 118), cy = 4 +
+		    (uint32_t)(rng() % 118), r = i % 3 == 0 ? 1 : 0;
+		uint8_t v = (i & 1) ? 0 : 255;
+
+		for (y = cy - r; y <= cy + r; y++)
+			for (x = cx - r; x <= cx + r; x++)
+				memset(px(&in, x, y), v, 3);
+	}
 	is_int(engine_run("local-restore", NULL, &in, &out, why, sizeof(why)),
 	    IMG_OK, "restore runs");
-	for (i = 0; out.px != NULL && i < 96 * 96 * 3; i++) {
+	for (i = 0; out.px != NULL && i < 128 * 128 * 3; i++) {
 		int d = abs((int)out.px[i] - 128);
 
 		if (d > maxd)
@@ -333,9 +351,9 @@ t_cast_neutralised(void)
 			double v = 127.5 + 127.5 * sin(x * 0.07) * cos(y * 0.09);
 			uint8_t *p = px(&in, x, y);
 
-			p[0] = clamp8(60 + 0.70 * v);
-			p[1] = clamp8(45 + 0.60 * v);
-			p[2] = clamp8(25 + 0.45 * v);
+			p[0] = clamp8(70 + 0.70 * v);
+			p[1] = clamp8(55 + 0.60 * v);
+			p[2] = clamp8(35 + 0.45 * v);
 			dev_in += fabs((double)p[0] - p[2]);
 		}
 	is_int(engine_run("local-restore", NULL, &in, &out, why, sizeof(why)),
@@ -779,6 +797,18 @@ t_decode_hostile(void)
 			img_free(&out);
 		}
 		is_int(flips, 300, "300 bit-flipped JPEGs: no crash");
+		free(big);
+		big = malloc(png.len);
+		for (flips = 0, i = 0; i < 300; i++) {
+			memcpy(big, png.data, png.len);
+			big[8 + rng() % (png.len - 8)] ^=
+			    (unsigned char)(1U << (rng() & 7));
+			rc = img_decode(big, png.len, 0, &out, why, sizeof(why));
+			flips += rc == IMG_OK || rc == IMG_ECORRUPT ||
+			    rc == IMG_EUNSUPPORTED || rc == IMG_ETOOBIG;
+			img_free(&out);
+		}
+		is_int(flips, 300, "300 bit-flipped PNGs: no crash");
 		free(big);
 	}
 	buf_free(&jpg);
