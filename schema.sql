@@ -77,3 +77,15 @@ CREATE TABLE upload_slots (
 	expires_at		INTEGER NOT NULL
 );
 CREATE INDEX upload_slots_session ON upload_slots(session_row);
+
+-- migration: 3 import map
+-- Rows brought in by `photorestore import-fastapi` (lib/db_import.c):
+-- (source, kind, source_id) -> our id, so that importing the same source
+-- again skips what is already here, even rows deleted since.
+CREATE TABLE import_map (
+	source			TEXT NOT NULL,
+	kind			TEXT NOT NULL CHECK (kind IN ('user', 'image')),
+	source_id		INTEGER NOT NULL,
+	target_id		INTEGER NOT NULL,
+	UNIQUE (source, kind, source_id)
+);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "photorestore.h"
+#include "cli.h"
 
 static struct config	*cfg;
 static struct db	*db;
@@ -26,7 +27,12 @@ usage(void)
 	    "  user passwd NAME             set a password (stdin, or "
 	    "generated)\n"
 	    "  cleanup                      delete expired sessions, images "
-	    "past retention\n");
+	    "past retention\n"
+	    "  backup FILE                  archive the database and images\n"
+	    "  restore-backup FILE [--force] restore such an archive\n"
+	    "  import-fastapi DB [--uploads DIR --processed DIR]\n"
+	    "                               import the original site's data\n"
+	    );
 	exit(2);
 }
 
@@ -193,14 +199,28 @@ cmd_cleanup(void)
 	return e != PR_OK || st.failed > 0 ? 1 : 0;
 }
 
+/* Commands that live in their own files (cli/cli.h); argv[0] is the name. */
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char *[]);
+} commands[] = {
+	{ "backup", cmd_backup },
+	{ "restore-backup", cmd_restore_backup },
+	{ "import-fastapi", cmd_import_fastapi },
+};
+
 int
 main(int argc, char *argv[])
 {
 	char	 genpw[128], *s;
 	int	 created, rc = 0;
+	size_t	 i;
 
 	if (argc < 2)
 		usage();
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
 	if (strcmp(argv[1], "config") == 0) {
 		open_all(0);
 		if ((s = cfg_dump_redacted(cfg)) == NULL)
