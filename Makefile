@@ -99,6 +99,7 @@ fuzz:
 
 bench: all
 	sh scripts/bench
+	perl scripts/bench-pg
 
 bench-engine: all
 	sh scripts/bench-engine

@@ -89,3 +89,79 @@ CREATE TABLE import_map (
 	target_id		INTEGER NOT NULL,
 	UNIQUE (source, kind, source_id)
 );
+
+-- migration: 4 background jobs, result cache, daily usage
+-- A batch restoration (POST /api/v1/jobs): run by `photorestore worker`,
+-- which takes a job with a lease (lease_owner until lease_expires, unix
+-- seconds), so that a killed worker's job is taken again once the lease
+-- has run out.  parameters is the client's JSON text (kept with each
+-- image, as the synchronous path does); params_canonical the model's
+-- parameters merged with it, keys sorted: what runs, and the cache key.
+CREATE TABLE jobs (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id			INTEGER NOT NULL
+				REFERENCES users(id) ON DELETE CASCADE,
+	session_uuid		TEXT,
+	model_id		TEXT NOT NULL CHECK (length(model_id) <= 100),
+	parameters		TEXT,
+	params_canonical	TEXT NOT NULL,
+	status			TEXT NOT NULL DEFAULT 'queued'
+				CHECK (status IN ('queued', 'running', 'done',
+				'failed', 'cancelled')),
+	total			INTEGER NOT NULL,
+	done_count		INTEGER NOT NULL DEFAULT 0,
+	created_at		TEXT NOT NULL,
+	updated_at		TEXT NOT NULL,
+	lease_owner		TEXT,
+	lease_expires		INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_user ON jobs(user_id, id);
+CREATE INDEX jobs_status ON jobs(status, lease_expires);
+
+-- One file of a job.  upload_path is the server-made name of the stored
+-- upload (relative to upload_dir); it becomes the image's original_path.
+CREATE TABLE job_items (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	job_id			INTEGER NOT NULL
+				REFERENCES jobs(id) ON DELETE CASCADE,
+	position		INTEGER NOT NULL,
+	original_filename	TEXT NOT NULL
+				CHECK (length(original_filename) <= 255),
+	upload_path		TEXT CHECK (length(upload_path) <= 500),
+	status			TEXT NOT NULL DEFAULT 'queued'
+				CHECK (status IN ('queued', 'running', 'done',
+				'failed', 'cancelled')),
+	image_id		INTEGER
+				REFERENCES processed_images(id) ON DELETE SET NULL,
+	error_status		INTEGER,
+	error_detail		TEXT,
+	input_sha256		TEXT NOT NULL,
+	UNIQUE (job_id, position)
+);
+
+-- Results by input: the same bytes (SHA-256 hex), model and canonical
+-- parameters of the same user give the stored result again.  A row goes
+-- with the image it points at.
+CREATE TABLE result_cache (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id			INTEGER NOT NULL
+				REFERENCES users(id) ON DELETE CASCADE,
+	input_sha256		TEXT NOT NULL,
+	model_id		TEXT NOT NULL,
+	params_canonical	TEXT NOT NULL,
+	image_id		INTEGER NOT NULL
+				REFERENCES processed_images(id) ON DELETE CASCADE,
+	UNIQUE (user_id, input_sha256, model_id, params_canonical)
+);
+CREATE INDEX result_cache_image ON result_cache(image_id);
+
+-- Images made per user and UTC day ("YYYY-MM-DD"), for
+-- processing.max_images_per_day; deleting an image does not give it back.
+CREATE TABLE image_usage (
+	id			INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id			INTEGER NOT NULL
+				REFERENCES users(id) ON DELETE CASCADE,
+	day			TEXT NOT NULL,
+	count			INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (user_id, day)
+);

@@ -12,6 +12,14 @@
  * through a temporary name, fsync and rename; the row is written only
  * when both files are in place, and every failure removes what was
  * written.
+ *
+ * The same checks serve the background jobs (issue 10): POST
+ * /api/v1/jobs stores the accepted uploads and queues a job that
+ * `photorestore worker` (cli/worker.c) runs; GET, DELETE and the zip
+ * download of a job are here too.  Both paths count the daily quota
+ * (processing.max_images_per_day) and use the result cache (the same
+ * user, bytes, model and canonical parameters: the stored result again,
+ * no provider run).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -693,15 +701,16 @@ is_multipart(const char *ct)
 }
 
 /*
- * Read the whole body through the multipart parser into u.  Returns 0,
- * or -1 with the answer in r.  A body that is not multipart at all
- * counts as an empty form (the 422 of the missing parts follows).
+ * Read the whole body through the multipart parser, whose callbacks cb
+ * fill u.  Returns 0, or -1 with the answer in r.  A body that is not
+ * multipart at all counts as an empty form (the 422 of the missing parts
+ * follows).
  */
 static int
-read_form(struct req *q, struct resp *r, struct upload *u, uint64_t cap)
+read_form(struct req *q, struct resp *r, const struct mp_callbacks *cb,
+    void *u, uint64_t cap)
 {
 	static char		 chunk[CHUNK];
-	struct mp_callbacks	 cb = { up_begin, up_data, up_end };
 	struct multipart	*mp = NULL;
 	enum mp_err		 me = MP_OK;
 	uint64_t		 total = 0;
@@ -714,7 +723,7 @@ read_form(struct req *q, struct resp *r, struct upload *u, uint64_t cap)
 	}
 	if (!is_multipart(q->content_type))
 		return 0;
-	if ((mp = mp_new(q->content_type, &cb, u, &me)) == NULL) {
+	if ((mp = mp_new(q->content_type, cb, u, &me)) == NULL) {
 		if (me == MP_ENOMEM)
 			resp_error(r, 500, "Internal Server Error");
 		else
@@ -968,121 +977,6 @@ params_merge(const cJSON *model, const cJSON *user)
 
 /* ------------------------------------------------------------ storage */
 
-/*
- * Make <root>/<sub> (mode 0750) when missing, and root too (scripts/stack
- * makes it, a hand-made setup may not), syncing root so the new entry
- * survives a crash.  Returns 0 or -1 (errno set).
- */
-static int
-store_mkdir(const char *root, const char *sub)
-{
-	char	 path[PATH_MAX];
-	int	 fd, n;
-
-	n = snprintf(path, sizeof(path), "%s/%s", root, sub);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (mkdir(root, 0750) == -1 && errno != EEXIST)
-		return -1;
-	if (mkdir(path, 0750) == -1)
-		return errno == EEXIST ? 0 : -1;
-	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	return 0;
-}
-
-/*
- * Write n bytes durably as <root>/<sub>/<name>: into a temporary file in
- * the same directory (O_EXCL, mode 0640), fsync, rename into place, then
- * fsync the directory.  Nothing is left behind on failure.  Returns 0 or
- * -1 with errno set.
- */
-static int
-store_write(const char *root, const char *sub, const char *name,
-    const void *data, size_t n)
-{
-	char		 dir[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX];
-	const char	*p = data;
-	ssize_t		 w;
-	int		 fd = -1, dfd = -1, saved, a, b, c;
-
-	a = snprintf(dir, sizeof(dir), "%s/%s", root, sub);
-	b = snprintf(tmp, sizeof(tmp), "%s/%s%s", dir, STORE_TMP_PREFIX, name);
-	c = snprintf(dst, sizeof(dst), "%s/%s", dir, name);
-	if (a < 0 || b < 0 || c < 0 || (size_t)a >= sizeof(dir) ||
-	    (size_t)b >= sizeof(tmp) || (size_t)c >= sizeof(dst)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (store_mkdir(root, sub) == -1)
-		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0640);
-	if (fd == -1)
-		return -1;
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto err;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	if (fsync(fd) == -1)
-		goto err;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto err;
-	}
-	fd = -1;
-	if (rename(tmp, dst) == -1)
-		goto err;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1) {
-		saved = errno;
-		unlink(dst);
-		if (dfd != -1)
-			close(dfd);
-		errno = saved;
-		return -1;
-	}
-	close(dfd);
-	return 0;
-err:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return -1;
-}
-
-/* Remove a stored file again (a later step failed); sync its directory. */
-static void
-store_undo(const char *root, const char *rel)
-{
-	char	 path[PATH_MAX];
-	char	*slash;
-	int	 fd;
-
-	if (store_path(root, rel, path, sizeof(path)) == -1)
-		return;
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_error("could not remove %s: %s", path, strerror(errno));
-	if ((slash = strrchr(path, '/')) == NULL)
-		return;
-	*slash = '\0';
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 /* The 500 or 507 for a storage error (errno). */
 static void
 store_fail(struct resp *r, const char *what)
@@ -1114,29 +1008,14 @@ fmt_mime(enum img_format f)
 static void
 provider_fail(struct resp *r, enum prov_err pe, const struct prov_result *res)
 {
-	const char	*d = res->detail[0] != '\0' ? res->detail :
-			    prov_strerror(pe);
+	char	 detail[1024];
+	int	 status;
 
-	switch (pe) {
-	case PROV_ERATE:
-		resp_errorf(r, 503, "Model service temporarily unavailable: "
-		    "%s", d);
+	prov_http_error(pe, res, &status, detail, sizeof(detail));
+	resp_error(r, status, detail);
+	if (pe == PROV_ERATE)
 		resp_header(r, "Retry-After", "%d", res->retry_after > 0 ?
 		    res->retry_after : 10);
-		break;
-	case PROV_ETIMEOUT:
-		resp_errorf(r, 504, "Model processing timed out: %s", d);
-		break;
-	case PROV_EMODEL:
-		resp_errorf(r, 400, "Model error: %s", d);
-		break;
-	case PROV_EINPUT:
-		resp_errorf(r, 400, "Invalid image data: %s", d);
-		break;
-	default:
-		resp_errorf(r, 502, "Model service error: %s", d);
-		break;
-	}
 }
 
 /*
@@ -1192,71 +1071,29 @@ err:
 }
 
 /*
- * POST /api/v1/restore (API.md §4.2): every check in the contract's
- * order, the per-session slot around the provider run, then storage.
+ * Checks 2-6 of API.md §4.2 for one uploaded file, in the contract's
+ * order: a filename, an extension, an allowed one, the size (from the
+ * bytes actually sent), then magic bytes and a full decode with the pixel
+ * count capped.  Returns 0 with *infmt, or -1 with the answer in r.
  */
-static void
-restore(struct req *q, struct resp *r)
+static int
+file_check(const struct config *cfg, struct resp *r, int has_filename,
+    const char *filename, uint64_t size, const struct buf *data,
+    enum img_format *infmt)
 {
-	const struct config	*cfg = q->cfg;
-	struct auth		 a;
-	struct upload		 u;
-	struct pr_image		 img;
-	struct prov_result	 res;
-	struct image		*im = NULL;
-	const cJSON		*model;
-	cJSON			*errs = NULL, *user = NULL, *merged = NULL;
-	cJSON			*o;
-	const char		*suf, *prov;
-	char			 ext[32], shown[256], why[512], list[256];
-	char			 model_id[MODEL_ID_MAX + 1], *ptext = NULL;
-	char			 url[URL_MAX];
-	uint64_t		 limit, cap;
-	enum img_format		 infmt, outfmt;
-	enum img_err		 ie;
-	enum prov_err		 pe;
-	enum pr_err		 e;
-	int64_t			 slot = -1;
-	size_t			 i;
+	struct pr_image	 img;
+	const char	*suf;
+	char		 ext[32], shown[256], why[512], list[256];
+	enum img_err	 ie;
+	size_t		 i;
 
-	memset(&u, 0, sizeof(u));
-	memset(&img, 0, sizeof(img));
-	memset(&res, 0, sizeof(res));
-	limit = (uint64_t)floor(cfg->max_upload_size_mb * MIB);
-	buf_init(&u.file, (size_t)limit);
-	buf_init(&u.model, MODEL_ID_MAX);
-	buf_init(&u.params, PARAMS_MAX);
-
-	if (auth_check(q, r, AUTH_USER, 0, &a) == -1)
-		goto out;
-	cap = limit * 2 + BODY_SLACK;
-	if (cap > BODY_HARD_MAX)
-		cap = BODY_HARD_MAX;
-	if (read_form(q, r, &u, cap) == -1)
-		goto out;
-
-	/* 1. Missing parts (an empty model_id counts as missing). */
-	errs = verr_new();
-	if (!u.has_file)
-		verr_add(errs, "missing", "body", "file", "Field required",
-		    NULL);
-	if (!u.has_model || u.model.len == 0)
-		verr_add(errs, "missing", "body", "model_id",
-		    "Field required", NULL);
-	if (cJSON_GetArraySize(errs) > 0) {
-		resp_422(r, errs);
-		errs = NULL;
-		goto out;
-	}
-
-	/* 2-4. Filename, extension, allowed extension. */
-	if (!u.has_filename) {
+	if (!has_filename) {
 		resp_error(r, 400, "No filename provided");
-		goto out;
+		return -1;
 	}
-	if ((suf = name_suffix(u.filename)) == NULL) {
+	if ((suf = name_suffix(filename)) == NULL) {
 		resp_error(r, 400, "File has no extension");
-		goto out;
+		return -1;
 	}
 	pr_lower(suf, ext, sizeof(ext));
 	for (i = 0; i < cfg->n_allowed_ext; i++)
@@ -1273,74 +1110,316 @@ restore(struct req *q, struct resp *r)
 		utf8_clean(shown, why, 200);
 		resp_errorf(r, 400, "File format '%s' not allowed. Allowed "
 		    "formats: %s", why, list);
-		goto out;
+		return -1;
 	}
-
-	/* 5. Size, from the bytes actually sent. */
-	if ((double)u.file_size > cfg->max_upload_size_mb * MIB) {
+	if ((double)size > cfg->max_upload_size_mb * MIB) {
 		resp_errorf(r, 413, "File size (%.2fMB) exceeds maximum "
-		    "allowed size (%.2fMB)", (double)u.file_size / MIB,
+		    "allowed size (%.2fMB)", (double)size / MIB,
 		    cfg->max_upload_size_mb);
-		goto out;
+		return -1;
 	}
-
-	/* 6. Magic bytes and a full decode, pixel count capped. */
-	infmt = img_sniff(u.file.data, u.file.len);
-	ie = img_decode(u.file.data, u.file.len, cfg->max_pixels, &img, why,
+	memset(&img, 0, sizeof(img));
+	why[0] = '\0';
+	*infmt = img_sniff(data->data, data->len);
+	ie = img_decode(data->data, data->len, cfg->max_pixels, &img, why,
 	    sizeof(why));
 	img_free(&img);
 	if (ie != IMG_OK) {
 		if (why[0] == '\0')
 			snprintf(why, sizeof(why), "%s", img_strerror(ie));
 		resp_errorf(r, 400, "Invalid image data: %s", why);
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
-	/* 7. Model: known, enabled, provider usable. */
-	utf8_clean(u.model.data != NULL ? u.model.data : "", model_id,
+/* The model and parameters fields of a restore or job form. */
+struct mform {
+	const struct buf *model;
+	int		 model_over;
+	int		 has_params;
+	const struct buf *params;
+	int		 params_over;
+};
+
+/* What model_check() found: all but model are freed by the caller. */
+struct mchoice {
+	const cJSON	*model;		/* borrowed from the configuration */
+	cJSON		*user;		/* the client's parameters, or NULL */
+	char		*ptext;		/* their JSON text, or NULL */
+	cJSON		*merged;	/* laid over the model's */
+	char		*canon;		/* json_canonical(merged) */
+};
+
+static void
+mchoice_free(struct mchoice *c)
+{
+
+	cJSON_Delete(c->user);
+	cJSON_Delete(c->merged);
+	free(c->ptext);
+	free(c->canon);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Checks 7-8 of API.md §4.2: the model (known, enabled, provider
+ * usable), then the parameters (a JSON object, checked against a
+ * Replicate schema), merged over the model's own.  Returns 0 with c
+ * filled, or -1 with the answer in r.
+ */
+static int
+model_check(const struct config *cfg, struct resp *r, const struct mform *f,
+    struct mchoice *c)
+{
+	const cJSON	*rs;
+	const char	*prov;
+	char		 model_id[MODEL_ID_MAX + 1], why[512];
+
+	memset(c, 0, sizeof(*c));
+	utf8_clean(f->model->data != NULL ? f->model->data : "", model_id,
 	    sizeof(model_id));
-	model = u.model_over || memchr(u.model.data, '\0', u.model.len) ?
-	    NULL : cfg_model(cfg, u.model.data);
-	if (model == NULL || !model_visible(cfg, model)) {
+	c->model = f->model_over || f->model->data == NULL ||
+	    memchr(f->model->data, '\0', f->model->len) ? NULL :
+	    cfg_model(cfg, f->model->data);
+	if (c->model == NULL || !model_visible(cfg, c->model)) {
 		resp_errorf(r, 400, "Unknown model: %s", model_id);
+		return -1;
+	}
+	if (f->has_params && f->params->len > 0) {
+		if (f->params_over) {
+			resp_errorf(r, 400, "Invalid parameters JSON: longer "
+			    "than %d bytes", PARAMS_MAX);
+			return -1;
+		}
+		if ((c->user = params_parse(f->params->data, f->params->len,
+		    why, sizeof(why))) == NULL) {
+			resp_errorf(r, 400, "Invalid parameters JSON: %s",
+			    why);
+			return -1;
+		}
+		prov = mstr(c->model, "provider");
+		rs = cJSON_GetObjectItemCaseSensitive(c->model,
+		    "replicate_schema");
+		if (strcmp(prov, "replicate") == 0 && cJSON_IsObject(rs) &&
+		    params_check(rs, c->user, why, sizeof(why)) == -1) {
+			resp_errorf(r, 400, "Invalid parameters JSON: %s",
+			    why);
+			return -1;
+		}
+		if ((c->ptext = cJSON_PrintUnformatted(c->user)) == NULL) {
+			resp_error(r, 500, "Internal Server Error");
+			return -1;
+		}
+		if (strlen(c->ptext) > PARAMS_MAX) {
+			resp_errorf(r, 400, "Invalid parameters JSON: longer "
+			    "than %d bytes", PARAMS_MAX);
+			return -1;
+		}
+	}
+	if ((c->merged = params_merge(c->model, c->user)) == NULL ||
+	    (c->canon = json_canonical(c->merged)) == NULL) {
+		resp_error(r, 500, "Internal Server Error");
+		return -1;
+	}
+	if (strlen(c->canon) >= IMG_PARAMS_MAX) {
+		resp_errorf(r, 400, "Invalid parameters JSON: longer than %d "
+		    "bytes", PARAMS_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The daily quota (processing.max_images_per_day, 0 = none): n more
+ * images on top of today's and those that the user's queued jobs have
+ * reserved.  Returns 0, or -1 with the 429 (Retry-After: the seconds to
+ * the next UTC midnight) or the 5xx in r.
+ * XXX Two synchronous requests of one user at the same moment may both
+ * pass the last free image: the count is taken when the image is made.
+ */
+static int
+quota_check(struct req *q, struct resp *r, int64_t user_id, int64_t n)
+{
+	int64_t		 max, used = 0, pending = 0, ends;
+	char		 day[16];
+	enum pr_err	 e;
+
+	if ((max = cfg_processing(q->cfg, "max_images_per_day", 0)) <= 0)
+		return 0;
+	usage_day(q->now, day, &ends);
+	if ((e = db_usage_get(q->db, user_id, day, &used)) != PR_OK ||
+	    (e = db_job_pending_items(q->db, user_id, &pending)) != PR_OK) {
+		db_fail(r, e);
+		return -1;
+	}
+	if (used + pending + n <= max)
+		return 0;
+	resp_error(r, 429, "Daily image quota exceeded");
+	resp_header(r, "Retry-After", "%lld", (long long)(ends - q->now));
+	return -1;
+}
+
+/* Count one more image made today by the user. */
+static void
+usage_count(struct req *q, int64_t user_id)
+{
+	char	 day[16];
+
+	usage_day(q->now, day, NULL);
+	if (db_usage_add(q->db, user_id, day, 1) != PR_OK)
+		log_warn("could not count an image of user %lld",
+		    (long long)user_id);
+}
+
+/* The RestoreResponse of API.md §4.2 for a stored image. */
+static cJSON *
+restore_json(const struct req *q, const struct image *im)
+{
+	cJSON	*o;
+	char	 url[URL_MAX];
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", (double)im->id);
+	cJSON_AddStringToObject(o, "session_id", im->session_id);
+	image_url(q, "/uploads/", im->original_path, url, sizeof(url));
+	cJSON_AddStringToObject(o, "original_url", url);
+	image_url(q, "/processed/", im->processed_path, url, sizeof(url));
+	cJSON_AddStringToObject(o, "processed_url", url);
+	cJSON_AddStringToObject(o, "model_id", im->model_id);
+	cJSON_AddStringToObject(o, "original_filename",
+	    im->original_filename);
+	cJSON_AddStringToObject(o, "timestamp", im->created_at);
+	return o;
+}
+
+/*
+ * The result cache: when this user has restored the same bytes with the
+ * same model and canonical parameters before, and that image is still
+ * there, give it again as a new history row (new names linked to the
+ * same files; see store_reuse).  Returns 1 on a hit (im filled), 0 on a
+ * miss.  Errors count as misses.
+ */
+static int
+cache_hit(struct req *q, const char *sha, const char *model_id,
+    const char *canon, struct image *im)
+{
+	struct image	*src;
+	int64_t		 id;
+	enum pr_err	 e;
+	int		 hit = 0;
+
+	if ((e = db_cache_get(q->db, im->user_id, sha, model_id, canon,
+	    &id)) != PR_OK) {
+		if (e != PR_ENOTFOUND)
+			log_warn("cache lookup: %s", pr_strerror(e));
+		return 0;
+	}
+	if ((src = calloc(1, sizeof(*src))) == NULL)
+		return 0;
+	if (db_image_get(q->db, id, im->user_id, src) == PR_OK &&
+	    store_reuse(q->cfg, q->db, src, im, q->now) == PR_OK)
+		hit = 1;
+	free(src);
+	return hit;
+}
+
+/*
+ * POST /api/v1/restore (API.md §4.2): every check in the contract's
+ * order, the daily quota, the result cache, the per-session slot around
+ * the provider run, then storage.
+ */
+static void
+restore(struct req *q, struct resp *r)
+{
+	const struct config	*cfg = q->cfg;
+	struct mp_callbacks	 cb = { up_begin, up_data, up_end };
+	struct auth		 a;
+	struct upload		 u;
+	struct mform		 mf;
+	struct mchoice		 mc;
+	struct prov_result	 res;
+	struct image		*im = NULL;
+	cJSON			*errs = NULL;
+	char			 sha[SHA256_HEXLEN + 1];
+	uint64_t		 limit, cap;
+	enum img_format		 infmt, outfmt;
+	enum prov_err		 pe;
+	enum pr_err		 e;
+	int64_t			 slot = -1;
+
+	memset(&u, 0, sizeof(u));
+	memset(&mc, 0, sizeof(mc));
+	memset(&res, 0, sizeof(res));
+	limit = (uint64_t)floor(cfg->max_upload_size_mb * MIB);
+	buf_init(&u.file, (size_t)limit);
+	buf_init(&u.model, MODEL_ID_MAX);
+	buf_init(&u.params, PARAMS_MAX);
+
+	if (auth_check(q, r, AUTH_USER, 0, &a) == -1)
+		goto out;
+	cap = limit * 2 + BODY_SLACK;
+	if (cap > BODY_HARD_MAX)
+		cap = BODY_HARD_MAX;
+	if (read_form(q, r, &cb, &u, cap) == -1)
+		goto out;
+
+	/* 1. Missing parts (an empty model_id counts as missing). */
+	errs = verr_new();
+	if (!u.has_file)
+		verr_add(errs, "missing", "body", "file", "Field required",
+		    NULL);
+	if (!u.has_model || u.model.len == 0)
+		verr_add(errs, "missing", "body", "model_id",
+		    "Field required", NULL);
+	if (cJSON_GetArraySize(errs) > 0) {
+		resp_422(r, errs);
+		errs = NULL;
 		goto out;
 	}
 
-	/* 8. Parameters: a JSON object, checked against a schema. */
-	if (u.has_params && u.params.len > 0) {
-		if (u.params_over) {
-			resp_errorf(r, 400, "Invalid parameters JSON: longer "
-			    "than %d bytes", PARAMS_MAX);
-			goto out;
-		}
-		if ((user = params_parse(u.params.data, u.params.len, why,
-		    sizeof(why))) == NULL) {
-			resp_errorf(r, 400, "Invalid parameters JSON: %s",
-			    why);
-			goto out;
-		}
-		prov = mstr(model, "provider");
-		if (strcmp(prov, "replicate") == 0 && cJSON_IsObject(
-		    cJSON_GetObjectItemCaseSensitive(model,
-		    "replicate_schema")) && params_check(
-		    cJSON_GetObjectItemCaseSensitive(model,
-		    "replicate_schema"), user, why, sizeof(why)) == -1) {
-			resp_errorf(r, 400, "Invalid parameters JSON: %s",
-			    why);
-			goto out;
-		}
-		if ((ptext = cJSON_PrintUnformatted(user)) == NULL) {
-			resp_error(r, 500, "Internal Server Error");
-			goto out;
-		}
-		if (strlen(ptext) > PARAMS_MAX) {
-			resp_errorf(r, 400, "Invalid parameters JSON: longer "
-			    "than %d bytes", PARAMS_MAX);
-			goto out;
-		}
-	}
-	if ((merged = params_merge(model, user)) == NULL) {
+	/* 2-6. The file; 7-8. the model and the parameters. */
+	if (file_check(cfg, r, u.has_filename, u.filename, u.file_size,
+	    &u.file, &infmt) == -1)
+		goto out;
+	mf.model = &u.model;
+	mf.model_over = u.model_over;
+	mf.has_params = u.has_params;
+	mf.params = &u.params;
+	mf.params_over = u.params_over;
+	if (model_check(cfg, r, &mf, &mc) == -1)
+		goto out;
+
+	/* The daily quota. */
+	if (quota_check(q, r, a.user.id, 1) == -1)
+		goto out;
+
+	if ((im = calloc(1, sizeof(*im))) == NULL ||
+	    sha256_hex(u.file.data, u.file.len, sha) == -1) {
 		resp_error(r, 500, "Internal Server Error");
+		goto out;
+	}
+	im->user_id = a.user.id;
+	snprintf(im->session_id, sizeof(im->session_id), "%s",
+	    a.claims.session_id);
+	utf8_clean(u.filename, im->original_filename,
+	    sizeof(im->original_filename));
+	/* The configured id (at most 100 bytes), not the field's bytes. */
+	snprintf(im->model_id, sizeof(im->model_id), "%s",
+	    mstr(mc.model, "id"));
+	if (mc.ptext != NULL) {
+		snprintf(im->model_parameters, sizeof(im->model_parameters),
+		    "%s", mc.ptext);
+		im->has_model_parameters = 1;
+	}
+
+	/* The result cache: no provider run for a result we have. */
+	if (cache_hit(q, sha, im->model_id, mc.canon, im)) {
+		usage_count(q, a.user.id);
+		resp_json(r, 200, restore_json(q, im));
+		log_info("user %lld restored image %lld with %s (cached)",
+		    (long long)a.user.id, (long long)im->id, im->model_id);
 		goto out;
 	}
 
@@ -1360,10 +1439,11 @@ restore(struct req *q, struct resp *r)
 	}
 
 	/* The model run. */
-	pe = provider_run(cfg, model, merged, (const unsigned char *)
+	pe = provider_run(cfg, mc.model, mc.merged, (const unsigned char *)
 	    u.file.data, u.file.len, fmt_mime(infmt), &res);
 	if (pe != PROV_OK) {
-		log_info("model %s failed: %s", model_id, prov_strerror(pe));
+		log_info("model %s failed: %s", im->model_id,
+		    prov_strerror(pe));
 		provider_fail(r, pe, &res);
 		goto out;
 	}
@@ -1374,40 +1454,14 @@ restore(struct req *q, struct resp *r)
 	}
 
 	/* Storage, then the row. */
-	if ((im = calloc(1, sizeof(*im))) == NULL) {
-		resp_error(r, 500, "Internal Server Error");
-		goto out;
-	}
-	im->user_id = a.user.id;
-	snprintf(im->session_id, sizeof(im->session_id), "%s",
-	    a.claims.session_id);
-	utf8_clean(u.filename, im->original_filename,
-	    sizeof(im->original_filename));
-	/* The configured id (at most 100 bytes), not the field's bytes. */
-	snprintf(im->model_id, sizeof(im->model_id), "%s", mstr(model, "id"));
-	if (ptext != NULL) {
-		snprintf(im->model_parameters, sizeof(im->model_parameters),
-		    "%s", ptext);
-		im->has_model_parameters = 1;
-	}
 	if (store_restore(q, r, &u, infmt, &res, outfmt, im) == -1)
 		goto out;
-
-	if ((o = cJSON_CreateObject()) == NULL) {
-		resp_json(r, 500, NULL);
-		goto out;
-	}
-	cJSON_AddNumberToObject(o, "id", (double)im->id);
-	cJSON_AddStringToObject(o, "session_id", im->session_id);
-	image_url(q, "/uploads/", im->original_path, url, sizeof(url));
-	cJSON_AddStringToObject(o, "original_url", url);
-	image_url(q, "/processed/", im->processed_path, url, sizeof(url));
-	cJSON_AddStringToObject(o, "processed_url", url);
-	cJSON_AddStringToObject(o, "model_id", im->model_id);
-	cJSON_AddStringToObject(o, "original_filename",
-	    im->original_filename);
-	cJSON_AddStringToObject(o, "timestamp", im->created_at);
-	resp_json(r, 200, o);
+	usage_count(q, a.user.id);
+	if ((e = db_cache_put(q->db, a.user.id, sha, im->model_id, mc.canon,
+	    im->id)) != PR_OK)
+		log_warn("could not remember image %lld in the cache: %s",
+		    (long long)im->id, pr_strerror(e));
+	resp_json(r, 200, restore_json(q, im));
 	log_info("user %lld restored image %lld with %s",
 	    (long long)a.user.id, (long long)im->id, im->model_id);
 out:
@@ -1417,9 +1471,7 @@ out:
 		    (long long)slot);
 	prov_result_free(&res);
 	free(im);
-	free(ptext);
-	cJSON_Delete(merged);
-	cJSON_Delete(user);
+	mchoice_free(&mc);
 	cJSON_Delete(errs);
 	buf_free(&u.file);
 	buf_free(&u.model);
@@ -1666,6 +1718,744 @@ out:
 	free(im);
 }
 
+/* --------------------------------------------------------------- jobs */
+
+/*
+ * POST /api/v1/jobs takes up to JOB_FILES_MAX "file" parts (the
+ * multipart parser allows MP_MAX_PARTS parts, model_id and parameters
+ * among them), all within the same body cap as POST /api/v1/restore
+ * (nginx's client_max_body_size for /api/v1/jobs is the same).
+ */
+#define JOB_FILES_MAX	(MP_MAX_PARTS - 2)
+#define JOBS_LIST_MAX	100
+
+struct jfile {
+	int		 has_filename;
+	char		 filename[sizeof(((struct mp_part *)0)->filename)];
+	struct buf	 data;
+	uint64_t	 size;
+	enum img_format	 fmt;
+	char		 rel[512];	/* stored upload, "" until stored */
+	char		 sha[SHA256_HEXLEN + 1];
+};
+
+struct jobform {
+	enum field	 cur;
+	size_t		 limit;
+	struct jfile	 files[JOB_FILES_MAX];
+	size_t		 nfiles;
+	int		 too_many;
+	int		 has_model;
+	struct buf	 model;
+	int		 model_over;
+	int		 has_params;
+	struct buf	 params;
+	int		 params_over;
+};
+
+static int
+jf_begin(void *arg, const struct mp_part *p)
+{
+	struct jobform	*f = arg;
+	struct jfile	*jf;
+
+	f->cur = FLD_NONE;
+	if (strcmp(p->name, "file") == 0) {
+		if (f->nfiles == JOB_FILES_MAX) {
+			f->too_many = 1;
+			return 0;
+		}
+		jf = &f->files[f->nfiles++];
+		f->cur = FLD_FILE;
+		jf->has_filename = p->has_filename && p->filename[0] != '\0';
+		memcpy(jf->filename, p->filename, sizeof(jf->filename));
+		buf_init(&jf->data, f->limit);
+	} else if (strcmp(p->name, "model_id") == 0) {
+		f->cur = FLD_MODEL;
+		f->has_model = 1;
+		buf_reset(&f->model);
+		f->model_over = 0;
+	} else if (strcmp(p->name, "parameters") == 0) {
+		f->cur = FLD_PARAMS;
+		f->has_params = 1;
+		buf_reset(&f->params);
+		f->params_over = 0;
+	}
+	return 0;
+}
+
+static int
+jf_data(void *arg, const void *p, size_t n)
+{
+	struct jobform	*f = arg;
+	struct jfile	*jf;
+
+	switch (f->cur) {
+	case FLD_FILE:
+		jf = &f->files[f->nfiles - 1];
+		jf->size += n;
+		if (jf->size <= jf->data.max) {
+			if (buf_append(&jf->data, p, n) != PR_OK)
+				return 1;
+		} else
+			buf_free(&jf->data);	/* 413 follows: drop it */
+		break;
+	case FLD_MODEL:
+		if (!f->model_over && buf_append(&f->model, p, n) != PR_OK)
+			f->model_over = 1;
+		break;
+	case FLD_PARAMS:
+		if (!f->params_over && buf_append(&f->params, p, n) != PR_OK)
+			f->params_over = 1;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int
+jf_end(void *arg)
+{
+	struct jobform	*f = arg;
+
+	f->cur = FLD_NONE;
+	return 0;
+}
+
+/*
+ * The {job_id} path segment: 0 with *id, or -1 with the 422 (not an
+ * integer) or 404 (out of range) in r.
+ */
+static int
+job_path_id(const struct req *q, struct resp *r, int64_t *id)
+{
+	char		 seg[256];
+	size_t		 n;
+	long long	 v;
+	int		 rc;
+	cJSON		*errs;
+
+	n = strcspn(q->params[0], "/");
+	if (n >= sizeof(seg))
+		n = sizeof(seg) - 1;
+	memcpy(seg, q->params[0], n);
+	seg[n] = '\0';
+	if ((rc = parse_int(seg, &v)) == -1) {
+		errs = verr_new();
+		utf8_clean(q->params[0], seg, n + 1 < sizeof(seg) ? n + 1 :
+		    sizeof(seg));
+		verr_add(errs, "int_parsing", "path", "job_id",
+		    "Input should be a valid integer, unable to parse string "
+		    "as an integer", cJSON_CreateString(seg));
+		resp_422(r, errs);
+		return -1;
+	}
+	if (rc == 1 || v <= 0) {
+		resp_errorf(r, 404, "Job %s not found", seg);
+		return -1;
+	}
+	*id = v;
+	return 0;
+}
+
+/* Progress 0-100: finished items over all; 100 once the job is over. */
+static int
+job_progress(const struct job *j)
+{
+
+	if (strcmp(j->status, "done") == 0 || strcmp(j->status, "failed") == 0
+	    || j->total <= 0)
+		return 100;
+	if (j->done_count >= j->total)
+		return 100;
+	return (int)(j->done_count * 100 / j->total);
+}
+
+struct jitems {
+	struct req	*q;
+	int64_t		 user_id;
+	cJSON		*items;
+	int		 fail;
+};
+
+/* One item of a job: its name, status, RestoreResponse or error. */
+static int
+jitem_json(const struct job_item *it, void *arg)
+{
+	struct jitems	*ji = arg;
+	struct image	*im;
+	cJSON		*o, *e;
+
+	if ((o = cJSON_CreateObject()) == NULL) {
+		ji->fail = 1;
+		return 1;
+	}
+	cJSON_AddItemToArray(ji->items, o);
+	cJSON_AddStringToObject(o, "original_filename", it->original_filename);
+	cJSON_AddStringToObject(o, "status", it->status);
+	im = NULL;
+	if (it->image_id > 0 && (im = calloc(1, sizeof(*im))) != NULL &&
+	    db_image_get(ji->q->db, it->image_id, ji->user_id, im) == PR_OK)
+		cJSON_AddItemToObject(o, "result", restore_json(ji->q, im));
+	else
+		cJSON_AddNullToObject(o, "result");
+	free(im);
+	if (it->error_status > 0 && (e = cJSON_CreateObject()) != NULL) {
+		cJSON_AddNumberToObject(e, "status", it->error_status);
+		cJSON_AddStringToObject(e, "detail", it->error_detail);
+		cJSON_AddItemToObject(o, "error", e);
+	} else
+		cJSON_AddNullToObject(o, "error");
+	return 0;
+}
+
+/*
+ * A job as GET /api/v1/jobs/{id} shows it (with_items) or as one entry
+ * of GET /api/v1/jobs.  NULL when out of memory or the items could not
+ * be read.
+ */
+static cJSON *
+job_json(struct req *q, const struct job *j, int with_items)
+{
+	struct jitems	 ji;
+	cJSON		*o;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "job_id", (double)j->id);
+	cJSON_AddStringToObject(o, "status", j->status);
+	cJSON_AddNumberToObject(o, "progress", job_progress(j));
+	cJSON_AddNumberToObject(o, "total", (double)j->total);
+	cJSON_AddNumberToObject(o, "done", (double)j->done_count);
+	cJSON_AddStringToObject(o, "model_id", j->model_id);
+	add_str_or_null(o, "model_parameters", j->has_parameters ?
+	    j->parameters : NULL, 0);
+	add_str_or_null(o, "session_id", j->session_uuid, 1);
+	cJSON_AddStringToObject(o, "created_at", j->created_at);
+	cJSON_AddStringToObject(o, "updated_at", j->updated_at);
+	if (!with_items)
+		return o;
+	memset(&ji, 0, sizeof(ji));
+	ji.q = q;
+	ji.user_id = j->user_id;
+	if ((ji.items = cJSON_AddArrayToObject(o, "items")) == NULL ||
+	    db_job_items(q->db, j->id, jitem_json, &ji) != PR_OK || ji.fail) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Load the caller's job named by the path; 422/404/5xx answered. */
+static struct job *
+job_load(struct req *q, struct resp *r, struct auth *a)
+{
+	struct job	*j;
+	int64_t		 id;
+	enum pr_err	 e;
+
+	if (auth_check(q, r, AUTH_USER, 0, a) == -1 ||
+	    job_path_id(q, r, &id) == -1)
+		return NULL;
+	if ((j = malloc(sizeof(*j))) == NULL) {
+		resp_error(r, 500, "Internal Server Error");
+		return NULL;
+	}
+	if ((e = db_job_get(q->db, id, a->user.id, j)) != PR_OK) {
+		if (e == PR_ENOTFOUND)
+			resp_errorf(r, 404, "Job %lld not found", (long long)id);
+		else
+			db_fail(r, e);
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/*
+ * Store the accepted uploads under server-made names (they become the
+ * originals of the images the worker makes).  Returns 0, or -1 with the
+ * answer in r and nothing left behind.
+ */
+static int
+job_store_uploads(struct req *q, struct resp *r, struct jobform *f,
+    int64_t user_id)
+{
+	char		 uuid[37], sub[32], name[64];
+	size_t		 i;
+
+	snprintf(sub, sizeof(sub), "%lld", (long long)user_id);
+	for (i = 0; i < f->nfiles; i++) {
+		if (pr_uuid4(uuid) == -1) {
+			resp_error(r, 500, "Internal Server Error");
+			return -1;
+		}
+		snprintf(name, sizeof(name), "%s%s", uuid,
+		    fmt_ext(f->files[i].fmt));
+		if (store_write(q->cfg->upload_dir, sub, name,
+		    f->files[i].data.data, f->files[i].data.len) == -1) {
+			store_fail(r, "upload");
+			return -1;
+		}
+		snprintf(f->files[i].rel, sizeof(f->files[i].rel), "%s/%s",
+		    sub, name);
+		buf_free(&f->files[i].data);
+	}
+	return 0;
+}
+
+/*
+ * POST /api/v1/jobs: a batch restoration run by `photorestore worker`.
+ * The form is that of POST /api/v1/restore with one or more "file"
+ * parts.  Every file is checked as §4.2 checks one (name, extension,
+ * size, decode) before anything is stored, and the first bad file fails
+ * the whole request with §4.2's status and detail: a batch is accepted
+ * whole or not at all, so the client learns at once and no quota is
+ * spent.  Errors met later (the provider's) are per file, in the job.
+ * Then: the bounded queue (processing.queue_size jobs queued or running
+ * over all users: 429 "Job queue is full"), the daily quota (all the
+ * files count), then the uploads are stored and the job and its items
+ * written in one transaction.  202 {"job_id", "status", "total"}.
+ */
+static void
+jobs_create(struct req *q, struct resp *r)
+{
+	const struct config	*cfg = q->cfg;
+	struct mp_callbacks	 cb = { jf_begin, jf_data, jf_end };
+	struct auth		 a;
+	struct jobform		*f;
+	struct mform		 mf;
+	struct mchoice		 mc;
+	struct job		*j = NULL;
+	struct job_item		 it;
+	cJSON			*errs = NULL, *o;
+	uint64_t		 limit, cap;
+	int64_t			 active, qsize;
+	size_t			 i;
+	enum pr_err		 e;
+	int			 intx = 0, stored = 0;
+
+	memset(&mc, 0, sizeof(mc));
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		resp_error(r, 500, "Internal Server Error");
+		return;
+	}
+	limit = (uint64_t)floor(cfg->max_upload_size_mb * MIB);
+	f->limit = (size_t)limit;
+	buf_init(&f->model, MODEL_ID_MAX);
+	buf_init(&f->params, PARAMS_MAX);
+	if (auth_check(q, r, AUTH_USER, 0, &a) == -1)
+		goto out;
+	cap = limit * 2 + BODY_SLACK;
+	if (cap > BODY_HARD_MAX)
+		cap = BODY_HARD_MAX;
+	if (read_form(q, r, &cb, f, cap) == -1)
+		goto out;
+
+	errs = verr_new();
+	if (f->nfiles == 0)
+		verr_add(errs, "missing", "body", "file", "Field required",
+		    NULL);
+	if (!f->has_model || f->model.len == 0)
+		verr_add(errs, "missing", "body", "model_id",
+		    "Field required", NULL);
+	if (cJSON_GetArraySize(errs) > 0) {
+		resp_422(r, errs);
+		errs = NULL;
+		goto out;
+	}
+	if (f->too_many) {
+		resp_errorf(r, 400, "At most %d files per job",
+		    JOB_FILES_MAX);
+		goto out;
+	}
+	for (i = 0; i < f->nfiles; i++)
+		if (file_check(cfg, r, f->files[i].has_filename,
+		    f->files[i].filename, f->files[i].size, &f->files[i].data,
+		    &f->files[i].fmt) == -1)
+			goto out;
+	mf.model = &f->model;
+	mf.model_over = f->model_over;
+	mf.has_params = f->has_params;
+	mf.params = &f->params;
+	mf.params_over = f->params_over;
+	if (model_check(cfg, r, &mf, &mc) == -1)
+		goto out;
+	for (i = 0; i < f->nfiles; i++)
+		if (sha256_hex(f->files[i].data.data, f->files[i].data.len,
+		    f->files[i].sha) == -1) {
+			resp_error(r, 500, "Internal Server Error");
+			goto out;
+		}
+
+	/* The uploads first (outside the lock), then the rows. */
+	if (job_store_uploads(q, r, f, a.user.id) == -1)
+		goto out;
+	stored = 1;
+	if ((e = db_begin(q->db)) != PR_OK) {
+		db_fail(r, e);
+		goto out;
+	}
+	intx = 1;
+	qsize = cfg_processing(cfg, "queue_size", 100);
+	if ((e = db_job_count_active(q->db, &active)) != PR_OK) {
+		db_fail(r, e);
+		goto out;
+	}
+	if (active >= qsize) {
+		resp_error(r, 429, "Job queue is full");
+		resp_header(r, "Retry-After", "30");
+		goto out;
+	}
+	if (quota_check(q, r, a.user.id, (int64_t)f->nfiles) == -1)
+		goto out;
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		resp_error(r, 500, "Internal Server Error");
+		goto out;
+	}
+	j->user_id = a.user.id;
+	snprintf(j->session_uuid, sizeof(j->session_uuid), "%s",
+	    a.claims.session_id);
+	snprintf(j->model_id, sizeof(j->model_id), "%s",
+	    mstr(mc.model, "id"));
+	if (mc.ptext != NULL) {
+		snprintf(j->parameters, sizeof(j->parameters), "%s",
+		    mc.ptext);
+		j->has_parameters = 1;
+	}
+	snprintf(j->params_canonical, sizeof(j->params_canonical), "%s",
+	    mc.canon);
+	j->total = (int64_t)f->nfiles;
+	if ((e = db_job_insert(q->db, j, q->now)) != PR_OK) {
+		db_fail(r, e);
+		goto out;
+	}
+	for (i = 0; i < f->nfiles; i++) {
+		memset(&it, 0, sizeof(it));
+		it.job_id = j->id;
+		it.position = (int64_t)i;
+		utf8_clean(f->files[i].filename, it.original_filename,
+		    sizeof(it.original_filename));
+		snprintf(it.upload_path, sizeof(it.upload_path), "%s",
+		    f->files[i].rel);
+		snprintf(it.status, sizeof(it.status), "queued");
+		memcpy(it.input_sha256, f->files[i].sha,
+		    sizeof(it.input_sha256));
+		if ((e = db_job_item_insert(q->db, &it)) != PR_OK) {
+			db_fail(r, e);
+			goto out;
+		}
+	}
+	if ((e = db_commit(q->db)) != PR_OK) {
+		db_fail(r, e);
+		goto out;
+	}
+	intx = 0;
+	stored = 0;	/* the job owns the uploads now */
+	if ((o = cJSON_CreateObject()) == NULL) {
+		resp_json(r, 500, NULL);
+		goto out;
+	}
+	cJSON_AddNumberToObject(o, "job_id", (double)j->id);
+	cJSON_AddStringToObject(o, "status", j->status);
+	cJSON_AddNumberToObject(o, "total", (double)j->total);
+	resp_json(r, 202, o);
+	log_info("user %lld queued job %lld (%lld files, %s)",
+	    (long long)a.user.id, (long long)j->id, (long long)j->total,
+	    j->model_id);
+out:
+	if (intx)
+		db_rollback(q->db);
+	for (i = 0; i < f->nfiles; i++) {
+		if (stored && f->files[i].rel[0] != '\0')
+			store_undo(cfg->upload_dir, f->files[i].rel);
+		buf_free(&f->files[i].data);
+	}
+	free(j);
+	mchoice_free(&mc);
+	cJSON_Delete(errs);
+	buf_free(&f->model);
+	buf_free(&f->params);
+	free(f);
+}
+
+/*
+ * GET /api/v1/jobs/{id}: the job with its items (RestoreResponse or
+ * error each); another user's job is 404 like a missing one.
+ */
+static void
+jobs_get(struct req *q, struct resp *r)
+{
+	struct auth	 a;
+	struct job	*j;
+
+	if ((j = job_load(q, r, &a)) == NULL)
+		return;
+	resp_json(r, 200, job_json(q, j, 1));
+	free(j);
+}
+
+struct jlist {
+	struct req	*q;
+	cJSON		*jobs;
+};
+
+static int
+jlist_one(const struct job *j, void *arg)
+{
+	struct jlist	*jl = arg;
+
+	cJSON_AddItemToArray(jl->jobs, job_json(jl->q, j, 0));
+	return 0;
+}
+
+/*
+ * GET /api/v1/jobs?limit=20&offset=0: the caller's jobs, newest first,
+ * without their items: {"jobs": [...], "total", "limit", "offset"}.
+ */
+static void
+jobs_list(struct req *q, struct resp *r)
+{
+	struct auth	 a;
+	struct jlist	 jl;
+	cJSON		*errs, *o;
+	long long	 limit, offset;
+	int64_t		 total = 0;
+	enum pr_err	 e;
+
+	if (auth_check(q, r, AUTH_USER, 0, &a) == -1)
+		return;
+	errs = verr_new();
+	query_int(q, "limit", 20, 1, JOBS_LIST_MAX, errs, &limit);
+	query_int(q, "offset", 0, 0, LLONG_MAX, errs, &offset);
+	if (cJSON_GetArraySize(errs) > 0) {
+		resp_422(r, errs);
+		return;
+	}
+	cJSON_Delete(errs);
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (jl.jobs = cJSON_AddArrayToObject(o, "jobs")) == NULL) {
+		resp_json(r, 500, o);
+		return;
+	}
+	jl.q = q;
+	if ((e = db_job_list(q->db, a.user.id, limit, offset, jlist_one, &jl,
+	    &total)) != PR_OK) {
+		cJSON_Delete(o);
+		db_fail(r, e);
+		return;
+	}
+	cJSON_AddNumberToObject(o, "total", (double)total);
+	cJSON_AddNumberToObject(o, "limit", (double)limit);
+	cJSON_AddNumberToObject(o, "offset", (double)offset);
+	resp_json(r, 200, o);
+}
+
+/* The stored uploads of a job's queued items (cancel removes them). */
+struct jqueued {
+	char	(*rel)[512];
+	size_t	 n;
+	size_t	 max;
+};
+
+static int
+jqueued_one(const struct job_item *it, void *arg)
+{
+	struct jqueued	*jq = arg;
+
+	if (strcmp(it->status, "queued") == 0 && it->upload_path[0] != '\0' &&
+	    jq->n < jq->max)
+		snprintf(jq->rel[jq->n++], sizeof(jq->rel[0]), "%s",
+		    it->upload_path);
+	return 0;
+}
+
+/*
+ * DELETE /api/v1/jobs/{id}: cancel.  Items not yet started are not run
+ * (their uploads are removed); an item the worker is running finishes and
+ * keeps its result; a job already over is left as it is.  200 with the
+ * job.
+ */
+static void
+jobs_cancel(struct req *q, struct resp *r)
+{
+	struct auth	 a;
+	struct job	*j;
+	struct jqueued	 jq;
+	enum pr_err	 e;
+	size_t		 i;
+
+	memset(&jq, 0, sizeof(jq));
+	if ((j = job_load(q, r, &a)) == NULL)
+		return;
+	jq.max = (size_t)(j->total > 0 && j->total <= 1000 ? j->total : 1);
+	if ((jq.rel = calloc(jq.max, sizeof(*jq.rel))) == NULL) {
+		resp_error(r, 500, "Internal Server Error");
+		goto out;
+	}
+	if ((e = db_begin(q->db)) != PR_OK) {
+		db_fail(r, e);
+		goto out;
+	}
+	if (strcmp(j->status, "queued") == 0 ||
+	    strcmp(j->status, "running") == 0) {
+		if ((e = db_job_items(q->db, j->id, jqueued_one, &jq)) !=
+		    PR_OK || (e = db_job_cancel(q->db, j->id, a.user.id,
+		    q->now)) != PR_OK) {
+			db_rollback(q->db);
+			db_fail(r, e);
+			goto out;
+		}
+	}
+	if ((e = db_commit(q->db)) != PR_OK) {
+		db_rollback(q->db);
+		db_fail(r, e);
+		goto out;
+	}
+	for (i = 0; i < jq.n; i++)
+		store_undo(q->cfg->upload_dir, jq.rel[i]);
+	if ((e = db_job_get(q->db, j->id, a.user.id, j)) != PR_OK) {
+		db_fail(r, e);
+		goto out;
+	}
+	resp_json(r, 200, job_json(q, j, 1));
+	log_info("user %lld cancelled job %lld", (long long)a.user.id,
+	    (long long)j->id);
+out:
+	free(jq.rel);
+	free(j);
+}
+
+/* What goes into a job's zip: a name and the stored result per item. */
+struct jzip {
+	struct req		*q;
+	int64_t			 user_id;
+	struct zip_member	*m;
+	char			(*names)[300];
+	char			(*paths)[PATH_MAX];
+	size_t			 n;
+	size_t			 max;
+	int			 fail;
+};
+
+/* Whether name is already in the zip. */
+static int
+jzip_taken(const struct jzip *z, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < z->n; i++)
+		if (strcmp(z->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+jzip_one(const struct job_item *it, void *arg)
+{
+	struct jzip	*z = arg;
+	struct image	*im;
+	char		 ascii[256], utf8[256];
+
+	if (it->image_id <= 0 || z->n >= z->max)
+		return 0;
+	if ((im = calloc(1, sizeof(*im))) == NULL) {
+		z->fail = 1;
+		return 1;
+	}
+	if (db_image_get(z->q->db, it->image_id, z->user_id, im) != PR_OK ||
+	    store_path(z->q->cfg->processed_dir, im->processed_path,
+	    z->paths[z->n], sizeof(z->paths[0])) == -1) {
+		free(im);
+		return 0;	/* deleted from the history since */
+	}
+	download_names(im->original_filename, fmt_ext(IMG_JPEG), ascii,
+	    sizeof(ascii), utf8, sizeof(utf8));
+	snprintf(z->names[z->n], sizeof(z->names[0]), "restored-%s", utf8);
+	if (jzip_taken(z, z->names[z->n]))
+		snprintf(z->names[z->n], sizeof(z->names[0]),
+		    "restored-%lld-%s", (long long)it->position + 1, utf8);
+	z->m[z->n].name = z->names[z->n];
+	z->m[z->n].path = z->paths[z->n];
+	z->n++;
+	free(im);
+	return 0;
+}
+
+/*
+ * GET /api/v1/jobs/{id}/download: a zip of the job's results, each as
+ * "restored-<original name>" (a later duplicate gets its position too),
+ * written to VARDIR/jobs/<user_id>/job-<id>.zip and sent by nginx
+ * (X-Accel-Redirect to the internal /_protected/jobs/).  404 when the
+ * job has no result yet.
+ * XXX The zip stays until the next download of the job replaces it;
+ * `photorestore cleanup` does not remove old ones yet.
+ */
+static void
+jobs_download(struct req *q, struct resp *r)
+{
+	struct auth	 a;
+	struct job	*j;
+	struct jzip	 z;
+	char		 dir[PATH_MAX], path[PATH_MAX];
+	int		 n;
+
+	memset(&z, 0, sizeof(z));
+	if ((j = job_load(q, r, &a)) == NULL)
+		return;
+	z.q = q;
+	z.user_id = a.user.id;
+	z.max = (size_t)(j->total > 0 && j->total <= 1000 ? j->total : 1);
+	if ((z.m = calloc(z.max, sizeof(*z.m))) == NULL ||
+	    (z.names = calloc(z.max, sizeof(*z.names))) == NULL ||
+	    (z.paths = calloc(z.max, sizeof(*z.paths))) == NULL) {
+		resp_error(r, 500, "Internal Server Error");
+		goto out;
+	}
+	if (db_job_items(q->db, j->id, jzip_one, &z) != PR_OK || z.fail) {
+		resp_error(r, 500, "Internal Server Error");
+		goto out;
+	}
+	if (z.n == 0) {
+		resp_errorf(r, 404, "Job %lld has no results to download",
+		    (long long)j->id);
+		goto out;
+	}
+	n = snprintf(dir, sizeof(dir), "%s/jobs", q->cfg->vardir);
+	if (n < 0 || (size_t)n >= sizeof(dir) ||
+	    (mkdir(dir, 0750) == -1 && errno != EEXIST)) {
+		store_fail(r, "zip");
+		goto out;
+	}
+	n = snprintf(path, sizeof(path), "%s/%lld", dir,
+	    (long long)a.user.id);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    (mkdir(path, 0750) == -1 && errno != EEXIST)) {
+		store_fail(r, "zip");
+		goto out;
+	}
+	n = snprintf(path, sizeof(path), "%s/%lld/job-%lld.zip", dir,
+	    (long long)a.user.id, (long long)j->id);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    zip_write(path, z.m, z.n, q->now) == -1) {
+		resp_error(r, 500, "Internal Server Error");
+		goto out;
+	}
+	resp_empty(r, 200);
+	r->content_type = "application/zip";
+	resp_header(r, "Content-Disposition", "attachment; "
+	    "filename=\"photorestore-job-%lld.zip\"", (long long)j->id);
+	resp_header(r, "X-Accel-Redirect", "/_protected/jobs/%lld/job-%lld.zip",
+	    (long long)a.user.id, (long long)j->id);
+	resp_header(r, "Cache-Control", "private, no-cache");
+out:
+	free(z.m);
+	free(z.names);
+	free(z.paths);
+	free(j);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/api/v1/models", models_list, 0 },
 	{ "GET", "/api/v1/models/*", models_get, 0 },
@@ -1674,6 +2464,11 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/restore/*", item_get, 0 },
 	{ "DELETE", "/api/v1/restore/*", item_delete, 0 },
 	{ "GET", "/api/v1/restore/*/download", item_download, 0 },
+	{ "POST", "/api/v1/jobs", jobs_create, RT_STREAM },
+	{ "GET", "/api/v1/jobs", jobs_list, 0 },
+	{ "GET", "/api/v1/jobs/*", jobs_get, 0 },
+	{ "DELETE", "/api/v1/jobs/*", jobs_cancel, 0 },
+	{ "GET", "/api/v1/jobs/*/download", jobs_download, 0 },
 	{ "GET", "/health", health_handler, 0 },
 	{ "GET", "/api/v1/health", health_handler, 0 },
 };

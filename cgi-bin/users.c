@@ -379,11 +379,56 @@ me_session_delete(struct req *q, struct resp *r)
 	resp_empty(r, 204);
 }
 
+/*
+ * GET /api/v1/users/me/usage (issue 10): the caller's images today (UTC)
+ * against processing.max_images_per_day (0 = unlimited):
+ * {"images_today", "max_images_per_day", "remaining" (null when
+ * unlimited; what queued jobs have reserved is taken off, as the 429
+ * check does), "pending" (those reserved images), "resets_at" (the next
+ * UTC midnight)}.
+ */
+static void
+me_usage(struct req *q, struct resp *r)
+{
+	struct auth	 a;
+	cJSON		*o;
+	char		 day[16], resets[32];
+	int64_t		 max, used = 0, pending = 0, ends, left;
+	enum pr_err	 e;
+
+	if (auth_check(q, r, AUTH_USER, 0, &a) == -1)
+		return;
+	max = cfg_processing(q->cfg, "max_images_per_day", 0);
+	usage_day(q->now, day, &ends);
+	if ((e = db_usage_get(q->db, a.user.id, day, &used)) != PR_OK ||
+	    (e = db_job_pending_items(q->db, a.user.id, &pending)) != PR_OK) {
+		db_fail(r, e);
+		return;
+	}
+	pr_isotime(ends, resets);
+	if ((o = cJSON_CreateObject()) == NULL) {
+		resp_json(r, 500, NULL);
+		return;
+	}
+	cJSON_AddNumberToObject(o, "images_today", (double)used);
+	cJSON_AddNumberToObject(o, "max_images_per_day", (double)max);
+	left = max - used - pending;
+	if (max <= 0)
+		cJSON_AddNullToObject(o, "remaining");
+	else
+		cJSON_AddNumberToObject(o, "remaining", (double)(left > 0 ?
+		    left : 0));
+	cJSON_AddNumberToObject(o, "pending", (double)pending);
+	cJSON_AddStringToObject(o, "resets_at", resets);
+	resp_json(r, 200, o);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/api/v1/users/me", me_get, 0 },
 	{ "PUT", "/api/v1/users/me/password", me_password, 0 },
 	{ "GET", "/api/v1/users/me/sessions", me_sessions, 0 },
 	{ "DELETE", "/api/v1/users/me/sessions/*", me_session_delete, 0 },
+	{ "GET", "/api/v1/users/me/usage", me_usage, 0 },
 	{ "GET", "/health", health_handler, 0 },
 	{ "GET", "/api/v1/health", health_handler, 0 },
 };

@@ -9,6 +9,7 @@
 
 #include "photorestore.h"
 #include "cli.h"
+#include "migrate_db.h"
 
 static struct config	*cfg;
 static struct db	*db;
@@ -32,7 +33,9 @@ usage(void)
 	    "  restore-backup FILE [--force] restore such an archive\n"
 	    "  import-fastapi DB [--uploads DIR --processed DIR]\n"
 	    "                               import the original site's data\n"
-	    );
+	    "  migrate-db --from URL --to URL copy all data to another "
+	    "database\n"
+	    "  worker                       run background restoration jobs\n");
 	exit(2);
 }
 
@@ -207,6 +210,8 @@ static const struct {
 	{ "backup", cmd_backup },
 	{ "restore-backup", cmd_restore_backup },
 	{ "import-fastapi", cmd_import_fastapi },
+	{ "migrate-db", cmd_migrate_db },
+	{ "worker", cmd_worker },
 };
 
 int

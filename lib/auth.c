@@ -28,6 +28,7 @@ auth_check(struct req *q, struct resp *r, enum auth_level level, int flags,
     struct auth *a)
 {
 	const char	*h, *tok;
+	char		 now[DB_TIMELEN];
 	size_t		 len;
 	enum jwt_err	 je;
 	enum pr_err	 e;
@@ -78,10 +79,18 @@ auth_check(struct req *q, struct resp *r, enum auth_level level, int flags,
 		resp_error(r, 403, "Password change required");
 		return -1;
 	}
-	if (db_session_touch(q->db, a->session.id, q->now) != PR_OK)
+	/*
+	 * last_accessed has one-second resolution: when it already says
+	 * this second there is nothing to write.  Under load (many requests
+	 * per session per second) this saves a write transaction, and the
+	 * cache invalidation it causes in every other worker, per request.
+	 */
+	pr_isotime(q->now, now);
+	if (strcmp(now, a->session.last_accessed) != 0 &&
+	    db_session_touch(q->db, a->session.id, q->now) != PR_OK)
 		log_warn("could not update session %lld last_accessed",
 		    (long long)a->session.id);
-	pr_isotime(q->now, a->session.last_accessed);
+	memcpy(a->session.last_accessed, now, sizeof(now));
 	return 0;
 dberr:
 	if (e == PR_EBUSY)

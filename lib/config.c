@@ -212,6 +212,8 @@ static const struct key keys[] = {
 	KNUM("processing.queue_size", NULL, KT_INT, 1, 100000, 100, NOF, 0),
 	KNUM("processing.max_images_per_day", NULL, KT_INT, 0, 1000000, 0,
 	    NOF, 0),
+	KNUM("processing.worker_concurrency", NULL, KT_INT, 1, 64, 1, NOF, 0),
+	KNUM("processing.job_lease_seconds", NULL, KT_INT, 2, 3600, 60, NOF, 0),
 
 	KSTR("logging.level", "LOG_LEVEL", 1, 16, "info", NOF, 0),
 	KSTR("logging.file", NULL, 0, PATH_MAX - 1, "log/photorestore.log",

@@ -59,6 +59,30 @@ enum stmt {
 	STMT_SLOT_DELETE,
 	STMT_MIGRATION_HAS,
 	STMT_MIGRATION_ADD,
+	STMT_JOB_INSERT,
+	STMT_JOB_ITEM_INSERT,
+	STMT_JOB_GET,
+	STMT_JOB_LIST,
+	STMT_JOB_LIST_COUNT,
+	STMT_JOB_ITEMS,
+	STMT_JOB_COUNT_ACTIVE,
+	STMT_JOB_PENDING_ITEMS,
+	STMT_JOB_CANCEL,
+	STMT_JOB_CANCEL_ITEMS,
+	STMT_JOB_LEASE_PICK,
+	STMT_JOB_LEASE_TAKE,
+	STMT_JOB_BY_ID,
+	STMT_JOB_RENEW,
+	STMT_JOB_RELEASE,
+	STMT_JOB_NEXT_ITEM,
+	STMT_JOB_ITEM_START,
+	STMT_JOB_ITEM_FINISH,
+	STMT_JOB_COUNT_DONE,
+	STMT_JOB_FINISH,
+	STMT_USAGE_GET,
+	STMT_USAGE_ADD,
+	STMT_CACHE_GET,
+	STMT_CACHE_PUT,
 	STMT__MAX
 };
 
@@ -74,6 +98,11 @@ enum stmt {
 	"AND (?3 IS NULL OR instr(lower(username), ?3) > 0 " \
 	"OR instr(lower(email), ?3) > 0 OR instr(lower(full_name), ?3) > 0)"
 #define IMAGE_FILTER "WHERE user_id = ?1 AND (?2 IS NULL OR session_uuid = ?2)"
+#define JOB_COLS "id, user_id, session_uuid, model_id, parameters, " \
+	"params_canonical, status, total, done_count, created_at, updated_at, " \
+	"lease_owner, lease_expires"
+#define ITEM_COLS "id, job_id, position, original_filename, upload_path, " \
+	"status, image_id, error_status, error_detail, input_sha256"
 
 static const char *const sql[STMT__MAX] = {
 	/* STMT_BEGIN */
@@ -180,9 +209,86 @@ static const char *const sql[STMT__MAX] = {
 	/* STMT_MIGRATION_ADD */
 	"INSERT INTO schema_migrations (version, name, applied_at) "
 	"VALUES (?1, ?2, ?3)",
+	/* STMT_JOB_INSERT */
+	"INSERT INTO jobs (user_id, session_uuid, model_id, parameters, "
+	"params_canonical, status, total, done_count, created_at, "
+	"updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?8)",
+	/* STMT_JOB_ITEM_INSERT */
+	"INSERT INTO job_items (job_id, position, original_filename, "
+	"upload_path, status, image_id, error_status, error_detail, "
+	"input_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* STMT_JOB_GET */
+	"SELECT " JOB_COLS " FROM jobs WHERE id = ?1 AND user_id = ?2",
+	/* STMT_JOB_LIST */
+	"SELECT " JOB_COLS " FROM jobs WHERE user_id = ?1 "
+	"ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+	/* STMT_JOB_LIST_COUNT */
+	"SELECT count(*) FROM jobs WHERE user_id = ?1",
+	/* STMT_JOB_ITEMS */
+	"SELECT " ITEM_COLS " FROM job_items WHERE job_id = ?1 "
+	"ORDER BY position",
+	/* STMT_JOB_COUNT_ACTIVE */
+	"SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')",
+	/* STMT_JOB_PENDING_ITEMS */
+	"SELECT count(*) FROM job_items i JOIN jobs j ON j.id = i.job_id "
+	"WHERE j.user_id = ?1 AND j.status IN ('queued', 'running') "
+	"AND i.status IN ('queued', 'running')",
+	/* STMT_JOB_CANCEL */
+	"UPDATE jobs SET status = 'cancelled', updated_at = ?3 "
+	"WHERE id = ?1 AND user_id = ?2 AND status IN ('queued', 'running')",
+	/* STMT_JOB_CANCEL_ITEMS */
+	"UPDATE job_items SET status = 'cancelled' WHERE job_id = ?1 "
+	"AND status = 'queued'",
+	/* STMT_JOB_LEASE_PICK */
+	"SELECT id FROM jobs WHERE status IN ('queued', 'running') "
+	"AND lease_expires < ?1 ORDER BY id LIMIT 1",
+	/* STMT_JOB_LEASE_TAKE */
+	"UPDATE jobs SET status = 'running', lease_owner = ?2, "
+	"lease_expires = ?3, updated_at = ?4 WHERE id = ?1 "
+	"AND status IN ('queued', 'running') AND lease_expires < ?5",
+	/* STMT_JOB_BY_ID */
+	"SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
+	/* STMT_JOB_RENEW */
+	"UPDATE jobs SET lease_expires = ?3 WHERE id = ?1 "
+	"AND lease_owner = ?2",
+	/* STMT_JOB_RELEASE */
+	"UPDATE jobs SET lease_owner = NULL, lease_expires = 0 "
+	"WHERE id = ?1 AND lease_owner = ?2",
+	/* STMT_JOB_NEXT_ITEM */
+	"SELECT " ITEM_COLS " FROM job_items WHERE job_id = ?1 "
+	"AND status IN ('queued', 'running') ORDER BY position LIMIT 1",
+	/* STMT_JOB_ITEM_START */
+	"UPDATE job_items SET status = 'running' WHERE id = ?1 "
+	"AND status IN ('queued', 'running')",
+	/* STMT_JOB_ITEM_FINISH */
+	"UPDATE job_items SET status = ?2, image_id = ?3, error_status = ?4, "
+	"error_detail = ?5 WHERE id = ?1 AND status = 'running'",
+	/* STMT_JOB_COUNT_DONE */
+	"UPDATE jobs SET done_count = done_count + 1, updated_at = ?2 "
+	"WHERE id = ?1",
+	/* STMT_JOB_FINISH */
+	"UPDATE jobs SET status = CASE WHEN EXISTS (SELECT 1 FROM job_items "
+	"WHERE job_id = ?1 AND status = 'done') THEN 'done' ELSE 'failed' END, "
+	"lease_owner = NULL, lease_expires = 0, updated_at = ?2 "
+	"WHERE id = ?1 AND status IN ('queued', 'running') AND NOT EXISTS "
+	"(SELECT 1 FROM job_items WHERE job_id = ?1 "
+	"AND status IN ('queued', 'running'))",
+	/* STMT_USAGE_GET */
+	"SELECT count FROM image_usage WHERE user_id = ?1 AND day = ?2",
+	/* STMT_USAGE_ADD */
+	"INSERT INTO image_usage (user_id, day, count) VALUES (?1, ?2, ?3) "
+	"ON CONFLICT (user_id, day) DO UPDATE SET count = count + ?3",
+	/* STMT_CACHE_GET */
+	"SELECT image_id FROM result_cache WHERE user_id = ?1 "
+	"AND input_sha256 = ?2 AND model_id = ?3 AND params_canonical = ?4",
+	/* STMT_CACHE_PUT */
+	"INSERT INTO result_cache (user_id, input_sha256, model_id, "
+	"params_canonical, image_id) VALUES (?1, ?2, ?3, ?4, ?5) "
+	"ON CONFLICT (user_id, input_sha256, model_id, params_canonical) "
+	"DO UPDATE SET image_id = excluded.image_id",
 };
 
-struct db {
+struct sdb {
 	sqlite3		*h;
 	sqlite3_stmt	*st[STMT__MAX];
 	int		 busy_ms;
@@ -190,7 +296,7 @@ struct db {
 
 /* Map an SQLite result code onto our errors. */
 static enum pr_err
-db_err(struct db *db, int rc)
+db_err(struct sdb *db, int rc)
 {
 
 	switch (rc & 0xff) {
@@ -214,7 +320,7 @@ db_err(struct db *db, int rc)
 
 /* The prepared statement for s, reset and unbound, or NULL. */
 static sqlite3_stmt *
-stmt(struct db *db, enum stmt s)
+stmt(struct sdb *db, enum stmt s)
 {
 	int	 rc;
 
@@ -264,7 +370,7 @@ col_text(sqlite3_stmt *st, int i, char *out, size_t outsz)
 
 /* Run a statement that returns no rows; reset it afterwards. */
 static enum pr_err
-exec_done(struct db *db, sqlite3_stmt *st)
+exec_done(struct sdb *db, sqlite3_stmt *st)
 {
 	int	 rc;
 
@@ -277,7 +383,7 @@ exec_done(struct db *db, sqlite3_stmt *st)
 
 /* Run a statement returning one integer (count); reset afterwards. */
 static enum pr_err
-exec_count(struct db *db, sqlite3_stmt *st, int64_t *out)
+exec_count(struct sdb *db, sqlite3_stmt *st, int64_t *out)
 {
 	int	 rc;
 
@@ -344,7 +450,7 @@ row_image(sqlite3_stmt *st, struct image *im)
 
 /* Step a single-row query into a struct through fn. */
 static enum pr_err
-exec_one(struct db *db, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *,
+exec_one(struct sdb *db, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *,
     void *), void *out)
 {
 	int	 rc;
@@ -386,7 +492,7 @@ row_image_v(sqlite3_stmt *st, void *p)
  * struct of size sz and handing it to cb (which may stop the walk).
  */
 static enum pr_err
-exec_each(struct db *db, sqlite3_stmt *st, void (*dec)(sqlite3_stmt *,
+exec_each(struct sdb *db, sqlite3_stmt *st, void (*dec)(sqlite3_stmt *,
     void *), size_t sz, int (*cb)(const void *, void *), void *arg)
 {
 	void	*row;
@@ -414,18 +520,14 @@ exec_each(struct db *db, sqlite3_stmt *st, void (*dec)(sqlite3_stmt *,
  * directory's file), with WAL, foreign keys, NORMAL sync, the busy
  * timeout and SQLITE_DBCONFIG_DEFENSIVE.
  */
-enum pr_err
-db_open(const struct config *cfg, struct db **out)
+static enum pr_err
+sq_open(const struct config *cfg, void **out)
 {
-	struct db	*db;
+	struct sdb	*db;
 	int		 rc, on = 1;
 	char		*msg = NULL;
 
 	*out = NULL;
-	if (cfg->db_kind != DB_SQLITE) {
-		log_error("database: only SQLite is built in");
-		return PR_ECONFIG;
-	}
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return PR_ENOMEM;
 	rc = sqlite3_open_v2(cfg->db_path, &db->h, SQLITE_OPEN_READWRITE |
@@ -461,10 +563,11 @@ err:
 /*
  * Finalise every statement and close the handle.
  */
-void
-db_close(struct db *db)
+static void
+sq_close(void *vdb)
 {
-	size_t	 i;
+	struct sdb	*db = vdb;
+	size_t		 i;
 
 	if (db == NULL)
 		return;
@@ -477,9 +580,10 @@ db_close(struct db *db)
 /*
  * The last SQLite error message (for logs).
  */
-const char *
-db_errmsg(struct db *db)
+static const char *
+sq_errmsg(void *vdb)
 {
+	struct sdb	*db = vdb;
 
 	return sqlite3_errmsg(db->h);
 }
@@ -488,9 +592,10 @@ db_errmsg(struct db *db)
  * BEGIN IMMEDIATE: take the write lock now, so a transaction that reads
  * then writes cannot fail half-way with SQLITE_BUSY.
  */
-enum pr_err
-db_begin(struct db *db)
+static enum pr_err
+sq_begin(void *vdb)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_BEGIN)) == NULL)
@@ -501,9 +606,10 @@ db_begin(struct db *db)
 /*
  * Commit the open transaction.
  */
-enum pr_err
-db_commit(struct db *db)
+static enum pr_err
+sq_commit(void *vdb)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_COMMIT)) == NULL)
@@ -514,9 +620,10 @@ db_commit(struct db *db)
 /*
  * Roll back the open transaction (a no-op when none is open).
  */
-enum pr_err
-db_rollback(struct db *db)
+static enum pr_err
+sq_rollback(void *vdb)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if (sqlite3_get_autocommit(db->h))
@@ -529,9 +636,10 @@ db_rollback(struct db *db)
 /*
  * Read the users table: the health check.
  */
-enum pr_err
-db_ping(struct db *db)
+static enum pr_err
+sq_ping(void *vdb)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	int64_t		 n;
 
@@ -542,7 +650,7 @@ db_ping(struct db *db)
 
 /* Whether a table of that name exists. */
 static int
-table_exists(struct db *db, const char *name)
+table_exists(struct sdb *db, const char *name)
 {
 	sqlite3_stmt	*st;
 	int		 found = 0;
@@ -562,7 +670,7 @@ table_exists(struct db *db, const char *name)
  * recorded, inside one IMMEDIATE transaction.  *done is 1 when applied.
  */
 static enum pr_err
-migrate_one(struct db *db, long long version, const char *name,
+migrate_one(struct sdb *db, long long version, const char *name,
     const char *text, size_t len, int *done)
 {
 	sqlite3_stmt	*st;
@@ -571,7 +679,7 @@ migrate_one(struct db *db, long long version, const char *name,
 	enum pr_err	 e;
 
 	*done = 0;
-	if ((e = db_begin(db)) != PR_OK)
+	if ((e = sq_begin(db)) != PR_OK)
 		return e;
 	if ((st = stmt(db, STMT_MIGRATION_HAS)) == NULL) {
 		e = PR_EDB;
@@ -581,7 +689,7 @@ migrate_one(struct db *db, long long version, const char *name,
 	if ((e = exec_count(db, st, &n)) != PR_OK)
 		goto err;
 	if (n > 0)
-		return db_commit(db);
+		return sq_commit(db);
 	/* Version 1 on a database that already has users: not ours. */
 	if (version == 1 && table_exists(db, "users") != 0) {
 		log_error("database has a users table but no migration "
@@ -611,14 +719,14 @@ migrate_one(struct db *db, long long version, const char *name,
 	if ((e = exec_done(db, st)) != PR_OK)
 		goto err;
 	free(sqltext);
-	if ((e = db_commit(db)) == PR_OK) {
+	if ((e = sq_commit(db)) == PR_OK) {
 		*done = 1;
 		log_info("applied migration %lld (%s)", version, name);
 	}
 	return e;
 err:
 	free(sqltext);
-	db_rollback(db);
+	sq_rollback(db);
 	return e;
 }
 
@@ -626,9 +734,10 @@ err:
  * Apply the migrations embedded from schema.sql ("-- migration: N title"
  * lines start each one) that schema_migrations does not record yet.
  */
-enum pr_err
-db_migrate(struct db *db, int *applied)
+static enum pr_err
+sq_migrate(void *vdb, int *applied)
 {
+	struct sdb	*db = vdb;
 	const char	*p, *start = NULL, *line, *eol;
 	char		 name[128], num[24];
 	long long	 version = 0, v;
@@ -693,9 +802,10 @@ db_migrate(struct db *db, int *applied)
 /*
  * The user with that id.
  */
-enum pr_err
-db_user_by_id(struct db *db, int64_t id, struct user *u)
+static enum pr_err
+sq_user_by_id(void *vdb, int64_t id, struct user *u)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_USER_BY_ID)) == NULL)
@@ -708,9 +818,10 @@ db_user_by_id(struct db *db, int64_t id, struct user *u)
  * The user whose username or email is login (case-insensitive); a
  * username match wins.
  */
-enum pr_err
-db_user_by_login(struct db *db, const char *login, struct user *u)
+static enum pr_err
+sq_user_by_login(void *vdb, const char *login, struct user *u)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_USER_BY_LOGIN)) == NULL)
@@ -723,10 +834,11 @@ db_user_by_login(struct db *db, const char *login, struct user *u)
  * Whether username or email (either may be NULL) are used by a user
  * other than except_id (0 for none).
  */
-enum pr_err
-db_user_taken(struct db *db, const char *username, const char *email,
+static enum pr_err
+sq_user_taken(void *vdb, const char *username, const char *email,
     int64_t except_id, int *username_taken, int *email_taken)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	int64_t		 n = 0;
 	enum pr_err	 e;
@@ -757,9 +869,10 @@ db_user_taken(struct db *db, const char *username, const char *email,
  * Insert a user; fills u->id and u->created_at.  PR_ECONFLICT when the
  * username or email exists.
  */
-enum pr_err
-db_user_insert(struct db *db, struct user *u, int64_t now)
+static enum pr_err
+sq_user_insert(void *vdb, struct user *u, int64_t now)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	enum pr_err	 e;
 
@@ -784,9 +897,10 @@ db_user_insert(struct db *db, struct user *u, int64_t now)
 /*
  * Write back email, full name, role, active flag and must-change flag.
  */
-enum pr_err
-db_user_update(struct db *db, const struct user *u)
+static enum pr_err
+sq_user_update(void *vdb, const struct user *u)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_USER_UPDATE)) == NULL)
@@ -803,10 +917,11 @@ db_user_update(struct db *db, const struct user *u)
 /*
  * Replace a user's password hash and must-change flag.
  */
-enum pr_err
-db_user_set_password(struct db *db, int64_t id, const char *hash,
+static enum pr_err
+sq_user_set_password(void *vdb, int64_t id, const char *hash,
     int must_change)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_USER_SET_PASSWORD)) == NULL)
@@ -820,9 +935,10 @@ db_user_set_password(struct db *db, int64_t id, const char *hash,
 /*
  * Record a successful login time.
  */
-enum pr_err
-db_user_set_last_login(struct db *db, int64_t id, int64_t now)
+static enum pr_err
+sq_user_set_last_login(void *vdb, int64_t id, int64_t now)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	char		 ts[32];
 
@@ -838,9 +954,10 @@ db_user_set_last_login(struct db *db, int64_t id, int64_t now)
  * Delete a user; sessions and image rows go by cascade (the caller
  * removes the image files first).
  */
-enum pr_err
-db_user_delete(struct db *db, int64_t id)
+static enum pr_err
+sq_user_delete(void *vdb, int64_t id)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_USER_DELETE)) == NULL)
@@ -870,10 +987,11 @@ bind_user_filter(sqlite3_stmt *st, const struct user_filter *f)
  * Walk the users matching the filter, ordered by id, and count all
  * matches (ignoring skip/limit) into *total.
  */
-enum pr_err
-db_user_list(struct db *db, const struct user_filter *f, db_user_cb cb,
+static enum pr_err
+sq_user_list(void *vdb, const struct user_filter *f, db_user_cb cb,
     void *arg, int64_t *total)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	enum pr_err	 e;
 
@@ -894,9 +1012,10 @@ db_user_list(struct db *db, const struct user_filter *f, db_user_cb cb,
 /*
  * Count the active administrators.
  */
-enum pr_err
-db_user_count_active_admins(struct db *db, int64_t *n)
+static enum pr_err
+sq_user_count_active_admins(void *vdb, int64_t *n)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_USER_COUNT_ADMINS)) == NULL)
@@ -907,9 +1026,10 @@ db_user_count_active_admins(struct db *db, int64_t *n)
 /*
  * Count all users.
  */
-enum pr_err
-db_user_count(struct db *db, int64_t *n)
+static enum pr_err
+sq_user_count(void *vdb, int64_t *n)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_USER_COUNT)) == NULL)
@@ -921,9 +1041,10 @@ db_user_count(struct db *db, int64_t *n)
  * Insert a session row (session_id, user_id, expires_at, user agent and
  * IP from s); fills s->id and the times.
  */
-enum pr_err
-db_session_insert(struct db *db, struct session *s, int64_t now)
+static enum pr_err
+sq_session_insert(void *vdb, struct session *s, int64_t now)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	enum pr_err	 e;
 
@@ -947,9 +1068,10 @@ db_session_insert(struct db *db, struct session *s, int64_t now)
 /*
  * The session with that UUID.
  */
-enum pr_err
-db_session_by_uuid(struct db *db, const char *uuid, struct session *s)
+static enum pr_err
+sq_session_by_uuid(void *vdb, const char *uuid, struct session *s)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_SESSION_BY_UUID)) == NULL)
@@ -961,9 +1083,10 @@ db_session_by_uuid(struct db *db, const char *uuid, struct session *s)
 /*
  * Set a session's last_accessed to now.
  */
-enum pr_err
-db_session_touch(struct db *db, int64_t id, int64_t now)
+static enum pr_err
+sq_session_touch(void *vdb, int64_t id, int64_t now)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	char		 ts[32];
 
@@ -978,9 +1101,10 @@ db_session_touch(struct db *db, int64_t id, int64_t now)
 /*
  * Delete one session row (its images stay, unlinked).
  */
-enum pr_err
-db_session_delete(struct db *db, int64_t id)
+static enum pr_err
+sq_session_delete(void *vdb, int64_t id)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_SESSION_DELETE)) == NULL)
@@ -993,10 +1117,11 @@ db_session_delete(struct db *db, int64_t id)
  * Delete all of a user's sessions but the one with except_uuid (NULL:
  * all of them).
  */
-enum pr_err
-db_session_delete_user(struct db *db, int64_t user_id,
+static enum pr_err
+sq_session_delete_user(void *vdb, int64_t user_id,
     const char *except_uuid)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_SESSION_DELETE_USER)) == NULL)
@@ -1009,10 +1134,11 @@ db_session_delete_user(struct db *db, int64_t user_id,
 /*
  * Walk a user's sessions, newest last_accessed first, with image counts.
  */
-enum pr_err
-db_session_list(struct db *db, int64_t user_id, db_session_cb cb,
+static enum pr_err
+sq_session_list(void *vdb, int64_t user_id, db_session_cb cb,
     void *arg)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_SESSION_LIST)) == NULL)
@@ -1025,9 +1151,10 @@ db_session_list(struct db *db, int64_t user_id, db_session_cb cb,
 /*
  * Delete sessions whose token lifetime has passed; *deleted counts them.
  */
-enum pr_err
-db_session_delete_expired(struct db *db, int64_t now, int64_t *deleted)
+static enum pr_err
+sq_session_delete_expired(void *vdb, int64_t now, int64_t *deleted)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	enum pr_err	 e;
 
@@ -1043,10 +1170,11 @@ db_session_delete_expired(struct db *db, int64_t now, int64_t *deleted)
  * Count failures for key newer than since, and the oldest of them.
  * Also prunes failures older than since for every key.
  */
-enum pr_err
-db_login_failures(struct db *db, const char *key, int64_t since,
+static enum pr_err
+sq_login_failures(void *vdb, const char *key, int64_t since,
     int64_t *count, int64_t *oldest)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	int		 rc;
 
@@ -1068,9 +1196,10 @@ db_login_failures(struct db *db, const char *key, int64_t since,
 /*
  * Record one failed login for key at now, pruning stale entries.
  */
-enum pr_err
-db_login_fail_add(struct db *db, const char *key, int64_t now)
+static enum pr_err
+sq_login_fail_add(void *vdb, const char *key, int64_t now)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	enum pr_err	 e;
 
@@ -1089,9 +1218,10 @@ db_login_fail_add(struct db *db, const char *key, int64_t now)
 /*
  * Forget the failures of key (after a successful login).
  */
-enum pr_err
-db_login_fail_clear(struct db *db, const char *key)
+static enum pr_err
+sq_login_fail_clear(void *vdb, const char *key)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_LOGIN_FAIL_CLEAR)) == NULL)
@@ -1104,9 +1234,10 @@ db_login_fail_clear(struct db *db, const char *key)
  * Insert an image row for im->user_id linked to the session im->session_id
  * (a UUID); fills im->id and im->created_at.
  */
-enum pr_err
-db_image_insert(struct db *db, struct image *im, int64_t now)
+static enum pr_err
+sq_image_insert(void *vdb, struct image *im, int64_t now)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	enum pr_err	 e;
 
@@ -1131,9 +1262,10 @@ db_image_insert(struct db *db, struct image *im, int64_t now)
 /*
  * The image id if it belongs to user_id, else PR_ENOTFOUND.
  */
-enum pr_err
-db_image_get(struct db *db, int64_t id, int64_t user_id, struct image *im)
+static enum pr_err
+sq_image_get(void *vdb, int64_t id, int64_t user_id, struct image *im)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_IMAGE_GET)) == NULL)
@@ -1147,11 +1279,12 @@ db_image_get(struct db *db, int64_t id, int64_t user_id, struct image *im)
  * Walk a user's images (optionally of one session UUID), newest first,
  * with the total count.
  */
-enum pr_err
-db_image_list(struct db *db, int64_t user_id, const char *session_uuid,
+static enum pr_err
+sq_image_list(void *vdb, int64_t user_id, const char *session_uuid,
     int64_t limit, int64_t offset, db_image_cb cb, void *arg,
     int64_t *total)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	enum pr_err	 e;
 
@@ -1176,9 +1309,10 @@ db_image_list(struct db *db, int64_t user_id, const char *session_uuid,
 /*
  * Delete the image row id of user_id; PR_ENOTFOUND when none.
  */
-enum pr_err
-db_image_delete(struct db *db, int64_t id, int64_t user_id)
+static enum pr_err
+sq_image_delete(void *vdb, int64_t id, int64_t user_id)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_IMAGE_DELETE)) == NULL)
@@ -1193,10 +1327,11 @@ db_image_delete(struct db *db, int64_t id, int64_t user_id)
 /*
  * Walk every image of a user (for deleting their files).
  */
-enum pr_err
-db_image_each_of_user(struct db *db, int64_t user_id, db_image_cb cb,
+static enum pr_err
+sq_image_each_of_user(void *vdb, int64_t user_id, db_image_cb cb,
     void *arg)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_IMAGE_EACH_OF_USER)) == NULL)
@@ -1209,10 +1344,11 @@ db_image_each_of_user(struct db *db, int64_t user_id, db_image_cb cb,
 /*
  * Walk every image created before the unix time before (retention).
  */
-enum pr_err
-db_image_older_than(struct db *db, int64_t before, db_image_cb cb,
+static enum pr_err
+sq_image_older_than(void *vdb, int64_t before, db_image_cb cb,
     void *arg)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	char		 ts[32];
 
@@ -1229,15 +1365,16 @@ db_image_older_than(struct db *db, int64_t before, db_image_cb cb,
  * concurrent workers cannot both take the last one.  Slots expire after
  * an hour so a killed worker does not hold one forever.
  */
-enum pr_err
-db_slot_acquire(struct db *db, int64_t session_row, int max, int64_t now,
+static enum pr_err
+sq_slot_acquire(void *vdb, int64_t session_row, int max, int64_t now,
     int64_t *slot)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 	int64_t		 n;
 	enum pr_err	 e;
 
-	if ((e = db_begin(db)) != PR_OK)
+	if ((e = sq_begin(db)) != PR_OK)
 		return e;
 	if ((st = stmt(db, STMT_SLOT_PRUNE)) == NULL)
 		goto err;
@@ -1250,7 +1387,7 @@ db_slot_acquire(struct db *db, int64_t session_row, int max, int64_t now,
 	if ((e = exec_count(db, st, &n)) != PR_OK)
 		goto err;
 	if (n >= max) {
-		db_rollback(db);
+		sq_rollback(db);
 		return PR_EBUSY;
 	}
 	if ((st = stmt(db, STMT_SLOT_INSERT)) == NULL)
@@ -1261,18 +1398,19 @@ db_slot_acquire(struct db *db, int64_t session_row, int max, int64_t now,
 	if ((e = exec_done(db, st)) != PR_OK)
 		goto err;
 	*slot = sqlite3_last_insert_rowid(db->h);
-	return db_commit(db);
+	return sq_commit(db);
 err:
-	db_rollback(db);
+	sq_rollback(db);
 	return e != PR_OK ? e : PR_EDB;
 }
 
 /*
  * Give a slot back.
  */
-enum pr_err
-db_slot_release(struct db *db, int64_t slot)
+static enum pr_err
+sq_slot_release(void *vdb, int64_t slot)
 {
+	struct sdb	*db = vdb;
 	sqlite3_stmt	*st;
 
 	if ((st = stmt(db, STMT_SLOT_DELETE)) == NULL)
@@ -1280,3 +1418,657 @@ db_slot_release(struct db *db, int64_t slot)
 	bind_int(st, 1, slot);
 	return exec_done(db, st);
 }
+
+/*
+ * Whole-table access for photorestore migrate-db.  Table names come from
+ * schema.sql and column names from the source database; both are checked
+ * to be plain identifiers before they are put into SQL (in quotes).
+ */
+static int
+plain_ident(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (i > 0 && s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return i > 0 && i < 64;
+}
+
+static enum pr_err
+sq_table_count(void *vdb, const char *table, int64_t *n)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	char		 q[128];
+	int		 rc;
+
+	if (!plain_ident(table))
+		return PR_EINVAL;
+	snprintf(q, sizeof(q), "SELECT count(*) FROM \"%s\"", table);
+	if ((rc = sqlite3_prepare_v2(db->h, q, -1, &st, NULL)) != SQLITE_OK)
+		return db_err(db, rc);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? PR_OK : db_err(db, rc);
+}
+
+static enum pr_err
+sq_table_each(void *vdb, const char *table, db_row_cb cb, void *arg)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	const char	**cols = NULL, **vals = NULL;
+	char		 q[128];
+	int		 rc, i, n;
+	enum pr_err	 e = PR_OK;
+
+	if (!plain_ident(table))
+		return PR_EINVAL;
+	snprintf(q, sizeof(q), "SELECT * FROM \"%s\" ORDER BY 1", table);
+	if ((rc = sqlite3_prepare_v2(db->h, q, -1, &st, NULL)) != SQLITE_OK)
+		return db_err(db, rc);
+	n = sqlite3_column_count(st);
+	if ((cols = calloc((size_t)n + 1, sizeof(*cols))) == NULL ||
+	    (vals = calloc((size_t)n + 1, sizeof(*vals))) == NULL) {
+		e = PR_ENOMEM;
+		goto err;
+	}
+	for (i = 0; i < n; i++)
+		cols[i] = sqlite3_column_name(st, i);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < n; i++)
+			vals[i] = (const char *)sqlite3_column_text(st, i);
+		if (cb((size_t)n, cols, vals, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = db_err(db, rc);
+err:
+	sqlite3_finalize(st);
+	free(cols);
+	free(vals);
+	return e;
+}
+
+static enum pr_err
+sq_row_insert(void *vdb, const char *table, size_t n,
+    const char *const *cols, const char *const *vals)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st = NULL;
+	struct buf	 q;
+	size_t		 i;
+	int		 rc;
+	enum pr_err	 e = PR_OK;
+
+	if (!plain_ident(table) || n == 0 || n > 1000)
+		return PR_EINVAL;
+	buf_init(&q, 256 * 1024);
+	e = buf_printf(&q, "INSERT INTO \"%s\" (", table);
+	for (i = 0; i < n && e == PR_OK; i++)
+		e = !plain_ident(cols[i]) ? PR_EINVAL :
+		    buf_printf(&q, "%s\"%s\"", i ? ", " : "", cols[i]);
+	if (e == PR_OK)
+		e = buf_puts(&q, ") VALUES (");
+	for (i = 0; i < n && e == PR_OK; i++)
+		e = buf_printf(&q, "%s?%zu", i ? ", " : "", i + 1);
+	if (e == PR_OK)
+		e = buf_puts(&q, ")");
+	if (e != PR_OK)
+		goto err;
+	if ((rc = sqlite3_prepare_v2(db->h, q.data, -1, &st, NULL)) !=
+	    SQLITE_OK) {
+		e = db_err(db, rc);
+		goto err;
+	}
+	for (i = 0; i < n; i++)
+		bind_text(st, (int)i + 1, vals[i]);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		e = db_err(db, rc);
+err:
+	sqlite3_finalize(st);
+	buf_free(&q);
+	return e;
+}
+
+/* AUTOINCREMENT's sqlite_sequence follows explicit ids by itself. */
+static enum pr_err
+sq_table_copied(void *vdb, const char *table)
+{
+
+	(void)vdb;
+	(void)table;
+	return PR_OK;
+}
+
+/* ------------------------------- jobs, result cache, daily usage */
+
+static void
+row_job_v(sqlite3_stmt *st, void *p)
+{
+	struct job	*j = p;
+
+	memset(j, 0, sizeof(*j));
+	j->id = sqlite3_column_int64(st, 0);
+	j->user_id = sqlite3_column_int64(st, 1);
+	col_text(st, 2, j->session_uuid, sizeof(j->session_uuid));
+	col_text(st, 3, j->model_id, sizeof(j->model_id));
+	j->has_parameters = col_text(st, 4, j->parameters,
+	    sizeof(j->parameters));
+	col_text(st, 5, j->params_canonical, sizeof(j->params_canonical));
+	col_text(st, 6, j->status, sizeof(j->status));
+	j->total = sqlite3_column_int64(st, 7);
+	j->done_count = sqlite3_column_int64(st, 8);
+	col_text(st, 9, j->created_at, sizeof(j->created_at));
+	col_text(st, 10, j->updated_at, sizeof(j->updated_at));
+	col_text(st, 11, j->lease_owner, sizeof(j->lease_owner));
+	j->lease_expires = sqlite3_column_int64(st, 12);
+}
+
+static void
+row_item_v(sqlite3_stmt *st, void *p)
+{
+	struct job_item	*it = p;
+
+	memset(it, 0, sizeof(*it));
+	it->id = sqlite3_column_int64(st, 0);
+	it->job_id = sqlite3_column_int64(st, 1);
+	it->position = sqlite3_column_int64(st, 2);
+	col_text(st, 3, it->original_filename, sizeof(it->original_filename));
+	col_text(st, 4, it->upload_path, sizeof(it->upload_path));
+	col_text(st, 5, it->status, sizeof(it->status));
+	it->image_id = sqlite3_column_int64(st, 6);
+	it->error_status = sqlite3_column_int(st, 7);
+	col_text(st, 8, it->error_detail, sizeof(it->error_detail));
+	col_text(st, 9, it->input_sha256, sizeof(it->input_sha256));
+}
+
+/*
+ * Insert a queued job; fills its id and times.
+ */
+static enum pr_err
+sq_job_insert(void *vdb, struct job *j, int64_t now)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	enum pr_err	 e;
+
+	if ((st = stmt(db, STMT_JOB_INSERT)) == NULL)
+		return PR_EDB;
+	pr_isotime(now, j->created_at);
+	snprintf(j->updated_at, sizeof(j->updated_at), "%s", j->created_at);
+	snprintf(j->status, sizeof(j->status), "queued");
+	bind_int(st, 1, j->user_id);
+	bind_text(st, 2, j->session_uuid[0] ? j->session_uuid : NULL);
+	bind_text(st, 3, j->model_id);
+	bind_text(st, 4, j->has_parameters ? j->parameters : NULL);
+	bind_text(st, 5, j->params_canonical);
+	bind_int(st, 6, j->total);
+	bind_int(st, 7, j->done_count);
+	bind_text(st, 8, j->created_at);
+	if ((e = exec_done(db, st)) != PR_OK)
+		return e;
+	j->id = sqlite3_last_insert_rowid(db->h);
+	return PR_OK;
+}
+
+/*
+ * Insert one item of a job; fills its id.
+ */
+static enum pr_err
+sq_job_item_insert(void *vdb, struct job_item *it)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	enum pr_err	 e;
+
+	if ((st = stmt(db, STMT_JOB_ITEM_INSERT)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, it->job_id);
+	bind_int(st, 2, it->position);
+	bind_text(st, 3, it->original_filename);
+	bind_text(st, 4, it->upload_path[0] ? it->upload_path : NULL);
+	bind_text(st, 5, it->status[0] ? it->status : "queued");
+	if (it->image_id > 0)
+		bind_int(st, 6, it->image_id);
+	if (it->error_status > 0) {
+		bind_int(st, 7, it->error_status);
+		bind_text(st, 8, it->error_detail);
+	}
+	bind_text(st, 9, it->input_sha256);
+	if ((e = exec_done(db, st)) != PR_OK)
+		return e;
+	it->id = sqlite3_last_insert_rowid(db->h);
+	return PR_OK;
+}
+
+/*
+ * The job id of user_id.
+ */
+static enum pr_err
+sq_job_get(void *vdb, int64_t id, int64_t user_id, struct job *j)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_JOB_GET)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, id);
+	bind_int(st, 2, user_id);
+	return exec_one(db, st, row_job_v, j);
+}
+
+/*
+ * A user's jobs, newest first, and their number.
+ */
+static enum pr_err
+sq_job_list(void *vdb, int64_t user_id, int64_t limit, int64_t offset,
+    db_job_cb cb, void *arg, int64_t *total)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	enum pr_err	 e;
+
+	if ((st = stmt(db, STMT_JOB_LIST_COUNT)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, user_id);
+	if ((e = exec_count(db, st, total)) != PR_OK)
+		return e;
+	if ((st = stmt(db, STMT_JOB_LIST)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, user_id);
+	bind_int(st, 2, limit);
+	bind_int(st, 3, offset);
+	return exec_each(db, st, row_job_v, sizeof(struct job),
+	    (int (*)(const void *, void *))cb, arg);
+}
+
+/*
+ * A job's items in order.
+ */
+static enum pr_err
+sq_job_items(void *vdb, int64_t job_id, db_job_item_cb cb, void *arg)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_JOB_ITEMS)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, job_id);
+	return exec_each(db, st, row_item_v, sizeof(struct job_item),
+	    (int (*)(const void *, void *))cb, arg);
+}
+
+/*
+ * Jobs queued or running over all users.
+ */
+static enum pr_err
+sq_job_count_active(void *vdb, int64_t *n)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_JOB_COUNT_ACTIVE)) == NULL)
+		return PR_EDB;
+	return exec_count(db, st, n);
+}
+
+/*
+ * Items not yet run in a user's active jobs.
+ */
+static enum pr_err
+sq_job_pending_items(void *vdb, int64_t user_id, int64_t *n)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_JOB_PENDING_ITEMS)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, user_id);
+	return exec_count(db, st, n);
+}
+
+/*
+ * Cancel a job and its queued items (the caller may hold a transaction
+ * around this; the two updates are only meaningful together).
+ */
+static enum pr_err
+sq_job_cancel(void *vdb, int64_t id, int64_t user_id, int64_t now)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	char		 ts[32];
+	enum pr_err	 e;
+
+	if ((st = stmt(db, STMT_JOB_CANCEL)) == NULL)
+		return PR_EDB;
+	pr_isotime(now, ts);
+	bind_int(st, 1, id);
+	bind_int(st, 2, user_id);
+	bind_text(st, 3, ts);
+	if ((e = exec_done(db, st)) != PR_OK)
+		return e;
+	if (sqlite3_changes(db->h) == 0)
+		return PR_OK;
+	if ((st = stmt(db, STMT_JOB_CANCEL_ITEMS)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, id);
+	return exec_done(db, st);
+}
+
+/*
+ * Lease the oldest job that is not finished and whose lease has run
+ * out, in one IMMEDIATE transaction so two workers never take the same.
+ */
+static enum pr_err
+sq_job_lease(void *vdb, const char *owner, int64_t now, int64_t expires,
+    struct job *j)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	int64_t		 id;
+	char		 ts[32];
+	enum pr_err	 e;
+
+	if ((e = sq_begin(db)) != PR_OK)
+		return e;
+	if ((st = stmt(db, STMT_JOB_LEASE_PICK)) == NULL) {
+		e = PR_EDB;
+		goto err;
+	}
+	bind_int(st, 1, now);
+	if ((e = exec_count(db, st, &id)) != PR_OK)
+		goto err;
+	if ((st = stmt(db, STMT_JOB_LEASE_TAKE)) == NULL) {
+		e = PR_EDB;
+		goto err;
+	}
+	pr_isotime(now, ts);
+	bind_int(st, 1, id);
+	bind_text(st, 2, owner);
+	bind_int(st, 3, expires);
+	bind_text(st, 4, ts);
+	bind_int(st, 5, now);
+	if ((e = exec_done(db, st)) != PR_OK)
+		goto err;
+	if ((st = stmt(db, STMT_JOB_BY_ID)) == NULL) {
+		e = PR_EDB;
+		goto err;
+	}
+	bind_int(st, 1, id);
+	if ((e = exec_one(db, st, row_job_v, j)) != PR_OK)
+		goto err;
+	return sq_commit(db);
+err:
+	sq_rollback(db);
+	return e;
+}
+
+/*
+ * Extend a lease that owner still holds.
+ */
+static enum pr_err
+sq_job_renew(void *vdb, int64_t id, const char *owner, int64_t expires)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	enum pr_err	 e;
+
+	if ((st = stmt(db, STMT_JOB_RENEW)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, id);
+	bind_text(st, 2, owner);
+	bind_int(st, 3, expires);
+	if ((e = exec_done(db, st)) != PR_OK)
+		return e;
+	return sqlite3_changes(db->h) > 0 ? PR_OK : PR_ENOTFOUND;
+}
+
+/*
+ * Drop owner's lease so another worker may take the job at once.
+ */
+static enum pr_err
+sq_job_release(void *vdb, int64_t id, const char *owner)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_JOB_RELEASE)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, id);
+	bind_text(st, 2, owner);
+	return exec_done(db, st);
+}
+
+/*
+ * The first item still to run (a running one was interrupted).
+ */
+static enum pr_err
+sq_job_next_item(void *vdb, int64_t job_id, struct job_item *it)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_JOB_NEXT_ITEM)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, job_id);
+	return exec_one(db, st, row_item_v, it);
+}
+
+/*
+ * Mark an item running unless it was cancelled.
+ */
+static enum pr_err
+sq_job_item_start(void *vdb, int64_t item_id)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	enum pr_err	 e;
+
+	if ((st = stmt(db, STMT_JOB_ITEM_START)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, item_id);
+	if ((e = exec_done(db, st)) != PR_OK)
+		return e;
+	return sqlite3_changes(db->h) > 0 ? PR_OK : PR_ENOTFOUND;
+}
+
+/*
+ * Record a running item's end and count it in its job.
+ */
+static enum pr_err
+sq_job_item_finish(void *vdb, const struct job_item *it, int64_t now)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	char		 ts[32];
+	enum pr_err	 e;
+
+	if ((st = stmt(db, STMT_JOB_ITEM_FINISH)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, it->id);
+	bind_text(st, 2, it->status);
+	if (it->image_id > 0)
+		bind_int(st, 3, it->image_id);
+	if (it->error_status > 0) {
+		bind_int(st, 4, it->error_status);
+		bind_text(st, 5, it->error_detail);
+	}
+	if ((e = exec_done(db, st)) != PR_OK)
+		return e;
+	if (sqlite3_changes(db->h) == 0)
+		return PR_ENOTFOUND;
+	if ((st = stmt(db, STMT_JOB_COUNT_DONE)) == NULL)
+		return PR_EDB;
+	pr_isotime(now, ts);
+	bind_int(st, 1, it->job_id);
+	bind_text(st, 2, ts);
+	return exec_done(db, st);
+}
+
+/*
+ * Close a job whose items have all ended.
+ */
+static enum pr_err
+sq_job_finish(void *vdb, int64_t job_id, int64_t now)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	char		 ts[32];
+
+	if ((st = stmt(db, STMT_JOB_FINISH)) == NULL)
+		return PR_EDB;
+	pr_isotime(now, ts);
+	bind_int(st, 1, job_id);
+	bind_text(st, 2, ts);
+	return exec_done(db, st);
+}
+
+/*
+ * Images made by a user on a day (0 when none).
+ */
+static enum pr_err
+sq_usage_get(void *vdb, int64_t user_id, const char *day, int64_t *n)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+	enum pr_err	 e;
+
+	if ((st = stmt(db, STMT_USAGE_GET)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, user_id);
+	bind_text(st, 2, day);
+	e = exec_count(db, st, n);
+	if (e == PR_ENOTFOUND) {
+		*n = 0;
+		e = PR_OK;
+	}
+	return e;
+}
+
+/*
+ * Count n more images of a user on a day.
+ */
+static enum pr_err
+sq_usage_add(void *vdb, int64_t user_id, const char *day, int64_t n)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_USAGE_ADD)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, user_id);
+	bind_text(st, 2, day);
+	bind_int(st, 3, n);
+	return exec_done(db, st);
+}
+
+/*
+ * The cached image for (user, input, model, parameters).
+ */
+static enum pr_err
+sq_cache_get(void *vdb, int64_t user_id, const char *sha,
+    const char *model_id, const char *params, int64_t *image_id)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_CACHE_GET)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, user_id);
+	bind_text(st, 2, sha);
+	bind_text(st, 3, model_id);
+	bind_text(st, 4, params);
+	return exec_count(db, st, image_id);
+}
+
+/*
+ * Remember (or move) the cached image for (user, input, model,
+ * parameters).
+ */
+static enum pr_err
+sq_cache_put(void *vdb, int64_t user_id, const char *sha,
+    const char *model_id, const char *params, int64_t image_id)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(db, STMT_CACHE_PUT)) == NULL)
+		return PR_EDB;
+	bind_int(st, 1, user_id);
+	bind_text(st, 2, sha);
+	bind_text(st, 3, model_id);
+	bind_text(st, 4, params);
+	bind_int(st, 5, image_id);
+	return exec_done(db, st);
+}
+
+/* The SQLite backend, selected by sqlite:// URLs and bare paths. */
+const struct db_ops sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.errmsg = sq_errmsg,
+	.migrate = sq_migrate,
+	.ping = sq_ping,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.user_by_id = sq_user_by_id,
+	.user_by_login = sq_user_by_login,
+	.user_taken = sq_user_taken,
+	.user_insert = sq_user_insert,
+	.user_update = sq_user_update,
+	.user_set_password = sq_user_set_password,
+	.user_set_last_login = sq_user_set_last_login,
+	.user_delete = sq_user_delete,
+	.user_list = sq_user_list,
+	.user_count_active_admins = sq_user_count_active_admins,
+	.user_count = sq_user_count,
+	.session_insert = sq_session_insert,
+	.session_by_uuid = sq_session_by_uuid,
+	.session_touch = sq_session_touch,
+	.session_delete = sq_session_delete,
+	.session_delete_user = sq_session_delete_user,
+	.session_list = sq_session_list,
+	.session_delete_expired = sq_session_delete_expired,
+	.login_failures = sq_login_failures,
+	.login_fail_add = sq_login_fail_add,
+	.login_fail_clear = sq_login_fail_clear,
+	.image_insert = sq_image_insert,
+	.image_get = sq_image_get,
+	.image_list = sq_image_list,
+	.image_delete = sq_image_delete,
+	.image_each_of_user = sq_image_each_of_user,
+	.image_older_than = sq_image_older_than,
+	.slot_acquire = sq_slot_acquire,
+	.slot_release = sq_slot_release,
+	.table_count = sq_table_count,
+	.table_each = sq_table_each,
+	.row_insert = sq_row_insert,
+	.table_copied = sq_table_copied,
+	.job_insert = sq_job_insert,
+	.job_item_insert = sq_job_item_insert,
+	.job_get = sq_job_get,
+	.job_list = sq_job_list,
+	.job_items = sq_job_items,
+	.job_count_active = sq_job_count_active,
+	.job_pending_items = sq_job_pending_items,
+	.job_cancel = sq_job_cancel,
+	.job_lease = sq_job_lease,
+	.job_renew = sq_job_renew,
+	.job_release = sq_job_release,
+	.job_next_item = sq_job_next_item,
+	.job_item_start = sq_job_item_start,
+	.job_item_finish = sq_job_item_finish,
+	.job_finish = sq_job_finish,
+	.usage_get = sq_usage_get,
+	.usage_add = sq_usage_add,
+	.cache_get = sq_cache_get,
+	.cache_put = sq_cache_put,
+};

@@ -293,6 +293,41 @@ utf8_invalid_at(const unsigned char *s, size_t len)
 	return len;
 }
 
+/*
+ * Offset of the first byte that makes a JSON string unacceptable to us,
+ * or len: a control character not escaped (RFC 8259 §7 requires it; cJSON
+ * lets it through, pydantic answers json_invalid), or a "\u0000" escape,
+ * which cJSON decodes to a NUL byte inside a C string and so silently
+ * cuts the value short: a login as "admin\u0000x" would read as "admin",
+ * a member "role\u0000" as "role".  Outside strings such bytes are
+ * invalid JSON anyway and cJSON refuses them.
+ */
+static size_t
+json_string_bad_at(const char *s, size_t len)
+{
+	size_t	 i;
+	int	 in = 0;
+
+	for (i = 0; i < len; i++) {
+		if (!in) {
+			if (s[i] == '"')
+				in = 1;
+			continue;
+		}
+		if (s[i] == '"')
+			in = 0;
+		else if ((unsigned char)s[i] < 0x20)
+			return i;
+		else if (s[i] == '\\') {
+			if (i + 1 < len && s[i + 1] == 'u' && len - i >= 6 &&
+			    memcmp(s + i + 2, "0000", 4) == 0)
+				return i;
+			i++;	/* the escaped character */
+		}
+	}
+	return len;
+}
+
 /* The 422 for an undecodable body: pydantic's json_invalid. */
 static void
 resp_json_invalid(struct resp *r, size_t pos, const char *why)
@@ -345,6 +380,10 @@ req_json(const struct req *q, struct resp *r, cJSON **out)
 	if (memchr(q->body, '\0', q->bodylen) != NULL) {
 		resp_json_invalid(r, (size_t)((const char *)memchr(q->body,
 		    '\0', q->bodylen) - q->body), "Invalid control character");
+		return -1;
+	}
+	if ((bad = json_string_bad_at(q->body, q->bodylen)) != q->bodylen) {
+		resp_json_invalid(r, bad, "Invalid control character");
 		return -1;
 	}
 	j = cJSON_ParseWithLengthOpts(q->body, q->bodylen, &end, 0);

@@ -889,6 +889,186 @@ enum pr_err	 import_fastapi(const struct config *, const char *srcdb,
 		    struct import_stats *, import_report_fn, void *arg,
 		    char *err, size_t errsz);
 
+/* ----------------------------------- jobs, result cache, daily quotas */
+
+/*
+ * Background jobs (POST /api/v1/jobs, `photorestore worker`), the result
+ * cache and the per-user daily image count (lib/db_sqlite.c; the SQL of
+ * migration 4 of schema.sql).  Status words: "queued", "running",
+ * "done", "failed", "cancelled".
+ */
+#define JOB_STATUS_MAX	16
+#define JOB_OWNER_MAX	64
+#define SHA256_HEXLEN	64
+
+struct job {
+	int64_t	 id;
+	int64_t	 user_id;
+	char	 session_uuid[40];	/* "" when none */
+	char	 model_id[128];
+	char	 parameters[IMG_PARAMS_MAX];	/* client JSON text */
+	int	 has_parameters;
+	char	 params_canonical[IMG_PARAMS_MAX]; /* merged, keys sorted */
+	char	 status[JOB_STATUS_MAX];
+	int64_t	 total;
+	int64_t	 done_count;		/* items finished (done or failed) */
+	char	 created_at[DB_TIMELEN];
+	char	 updated_at[DB_TIMELEN];
+	char	 lease_owner[JOB_OWNER_MAX];
+	int64_t	 lease_expires;		/* unix seconds; 0 = free */
+};
+
+struct job_item {
+	int64_t	 id;
+	int64_t	 job_id;
+	int64_t	 position;		/* 0, 1, ... in upload order */
+	char	 original_filename[256];
+	char	 upload_path[512];	/* relative to upload_dir; "" none */
+	char	 status[JOB_STATUS_MAX];
+	int64_t	 image_id;		/* 0 when none */
+	int	 error_status;		/* HTTP status of a failure, or 0 */
+	char	 error_detail[512];
+	char	 input_sha256[SHA256_HEXLEN + 1];
+};
+
+typedef int (*db_job_cb)(const struct job *, void *);
+typedef int (*db_job_item_cb)(const struct job_item *, void *);
+
+/* Insert a job (status "queued"); fills id, created_at, updated_at. */
+enum pr_err	 db_job_insert(struct db *, struct job *, int64_t now);
+/* Insert an item of a job; fills id. */
+enum pr_err	 db_job_item_insert(struct db *, struct job_item *);
+/* The job id of user_id (PR_ENOTFOUND otherwise). */
+enum pr_err	 db_job_get(struct db *, int64_t id, int64_t user_id,
+		    struct job *);
+/* A user's jobs, newest first, with the total count. */
+enum pr_err	 db_job_list(struct db *, int64_t user_id, int64_t limit,
+		    int64_t offset, db_job_cb, void *, int64_t *total);
+/* The items of a job in position order. */
+enum pr_err	 db_job_items(struct db *, int64_t job_id, db_job_item_cb,
+		    void *);
+/* Jobs queued or running, over all users (the bounded queue). */
+enum pr_err	 db_job_count_active(struct db *, int64_t *);
+/* Items queued or running in a user's jobs (reserved against quota). */
+enum pr_err	 db_job_pending_items(struct db *, int64_t user_id,
+		    int64_t *);
+/*
+ * Cancel a queued or running job of user_id: the job becomes
+ * "cancelled" and its queued items too (an item already running
+ * finishes).  A finished job is left as it is.
+ */
+enum pr_err	 db_job_cancel(struct db *, int64_t id, int64_t user_id,
+		    int64_t now);
+/*
+ * Take the oldest queued or running job whose lease has run out (in one
+ * IMMEDIATE transaction): it becomes "running", leased to owner until
+ * expires.  PR_ENOTFOUND when there is none.
+ */
+enum pr_err	 db_job_lease(struct db *, const char *owner, int64_t now,
+		    int64_t expires, struct job *);
+/* Extend owner's lease; PR_ENOTFOUND when owner no longer holds it. */
+enum pr_err	 db_job_renew(struct db *, int64_t id, const char *owner,
+		    int64_t expires);
+/* Give the lease back at once (lease_expires 0), if owner holds it. */
+enum pr_err	 db_job_release(struct db *, int64_t id, const char *owner);
+/* The first item of a job still queued or running. */
+enum pr_err	 db_job_next_item(struct db *, int64_t job_id,
+		    struct job_item *);
+/* Mark a queued (or re-leased running) item running; PR_ENOTFOUND when
+ * it was cancelled meanwhile. */
+enum pr_err	 db_job_item_start(struct db *, int64_t item_id);
+/*
+ * Record an item's end (it->status "done" with it->image_id, or
+ * "failed" with error_status and error_detail) and count it in the
+ * job's done_count.  PR_ENOTFOUND when the item was not running.
+ */
+enum pr_err	 db_job_item_finish(struct db *, const struct job_item *,
+		    int64_t now);
+/* A running job with no item left queued or running becomes "done"
+ * (some item done) or "failed" (none), and its lease is dropped. */
+enum pr_err	 db_job_finish(struct db *, int64_t job_id, int64_t now);
+
+/* Images made by user_id on day ("YYYY-MM-DD", UTC); add n to it. */
+enum pr_err	 db_usage_get(struct db *, int64_t user_id, const char *day,
+		    int64_t *);
+enum pr_err	 db_usage_add(struct db *, int64_t user_id, const char *day,
+		    int64_t n);
+
+/*
+ * The result cache: the image made from these input bytes (SHA-256 hex),
+ * model and canonical parameters for user_id (PR_ENOTFOUND when none);
+ * put records (or replaces) it.
+ */
+enum pr_err	 db_cache_get(struct db *, int64_t user_id, const char *sha,
+		    const char *model_id, const char *params,
+		    int64_t *image_id);
+enum pr_err	 db_cache_put(struct db *, int64_t user_id, const char *sha,
+		    const char *model_id, const char *params,
+		    int64_t image_id);
+
+/*
+ * lib/hash.c: the SHA-256 of n bytes as 64 lower-case hex digits.
+ * Returns 0 or -1.
+ */
+int		 sha256_hex(const void *, size_t n,
+		    char out[SHA256_HEXLEN + 1]);
+
+/*
+ * lib/store.c: stored files and what the synchronous and background
+ * restorations share.
+ *
+ * store_write writes n bytes durably as <root>/<sub>/<name> (a
+ * STORE_TMP_PREFIX file in the same directory, fsync, rename, fsync of
+ * the directory); nothing is left behind on failure.  store_undo removes
+ * a stored file again.  Both return/keep errno; 0 or -1.
+ */
+int		 store_write(const char *root, const char *sub,
+		    const char *name, const void *data, size_t n);
+void		 store_undo(const char *root, const char *rel);
+
+/*
+ * A cache hit: give user im->user_id a new history row for the stored
+ * image src (of the same user) — hard links under new server-made names
+ * (a copy where links are refused), then the row.  im carries the new
+ * row's session, original_filename and parameters; paths, model_id and
+ * id are filled.  Returns PR_OK, or an error with nothing left behind.
+ */
+enum pr_err	 store_reuse(const struct config *, struct db *,
+		    const struct image *src, struct image *im, int64_t now);
+
+/*
+ * The JSON text of obj with object keys sorted (recursively), no white
+ * space: the canonical form of parameters.  malloc'd, or NULL.
+ */
+char		*json_canonical(const cJSON *obj);
+
+/*
+ * How API.md §4.2 answers a provider failure: *status and the detail
+ * text ("Model error: ...", "Model service error: ...", ...).
+ */
+void		 prov_http_error(enum prov_err, const struct prov_result *,
+		    int *status, char *detail, size_t detailsz);
+
+/* An integer "processing.<key>" of the configuration, or def. */
+int64_t		 cfg_processing(const struct config *, const char *key,
+		    int64_t def);
+
+/* "YYYY-MM-DD" of the UTC day of t, and the unix time it ends. */
+void		 usage_day(int64_t t, char out[16], int64_t *ends);
+
+/*
+ * lib/zip.c: write a zip file at path holding each member's file (path,
+ * absolute) under its name (UTF-8, no directories), via a temporary file
+ * and rename.  Returns 0 or -1 (logged).
+ */
+struct zip_member {
+	const char	*name;
+	const char	*path;
+};
+
+int		 zip_write(const char *path, const struct zip_member *,
+		    size_t n, int64_t mtime);
+
 /* Include the image codec and restoration engine interface. */
 #include "image.h"
 

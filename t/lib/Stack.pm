@@ -45,6 +45,13 @@ sub start {
 		},
 		pid => $$,
 	}, $class;
+	# STACK_EXTRA_ENV="NAME ...": hand these variables of the test's own
+	# environment to the stack too, unless the test sets them itself
+	# (t/pg-http-suite.t runs the HTTP tests with DATABASE_URL this way).
+	for my $k (split ' ', $ENV{STACK_EXTRA_ENV} // '') {
+		next if !defined $ENV{$k} || exists(($o{env} // {})->{$k});
+		$self->{env}{$k} = $ENV{$k};
+	}
 	for my $try (1 .. 3) {
 		$self->{http_port} = free_port();
 		$self->{https_port} = free_port();

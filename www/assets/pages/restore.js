@@ -8,6 +8,7 @@ import { createNotice, pageHeader, toast, alertSR } from '../ui.js';
 import { loadModels, groupByCategory, PROVIDER_LABELS } from '../models.js';
 import { createCompare } from '../compare.js';
 import { formatBytes, humanize } from '../format.js';
+import { createBatch } from '../batch.js';
 
 const MAX_BYTES = 10 * 1024 * 1024;
 const EXTENSIONS = ['.jpg', '.jpeg', '.png'];
@@ -196,7 +197,12 @@ export default {
       dropzone.classList.remove('is-dragover');
       if (job) return;
       const files = e.dataTransfer ? [...e.dataTransfer.files] : [];
-      if (files.length > 1) toast('Only one photo at a time: using the first one.', 'info');
+      if (files.length > 1) {
+        batch.addFiles(files);
+        toast(`${files.length} photos added to the batch below.`, 'info');
+        batch.el.scrollIntoView({ block: 'start', behavior: 'smooth' });
+        return;
+      }
       if (files[0]) setFile(files[0]);
     });
     // Dropping a file elsewhere on the page must not navigate away from it.
@@ -429,6 +435,18 @@ export default {
     restoreBtn.addEventListener('click', startRestore);
     cancelBtn.addEventListener('click', () => { if (job) job.abort(); });
 
+    // ---- batch (several photos as one background job) -----------------------------------------
+    const batch = createBatch({
+      getModel: () => model,
+      getParams: () => {
+        if (!params) return null;
+        const problems = params.errors();
+        if (problems.length) { notice.show('error', problems.map((p) => p.msg)); problems[0].input.focus(); return undefined; }
+        return params.values();
+      },
+      checkFile,
+    });
+
     // ---- result -----------------------------------------------------------------------------
     const resultBody = h('div', { class: 'result-body' });
     const resultSection = h('section', { class: 'panel result-panel', 'aria-labelledby': 'result-title' },
@@ -501,7 +519,8 @@ export default {
       h('section', { class: 'panel step', 'aria-labelledby': 'step-settings' },
         h('h2', { id: 'step-settings', class: 'panel-title' }, h('span', { class: 'step-num', 'aria-hidden': 'true', text: '3' }), 'Settings'),
         paramBox),
-      h('div', { class: 'panel step step-action' }, notice.el, restoreBtn, cancelBtn, progressArea, announcer));
+      h('div', { class: 'panel step step-action' }, notice.el, restoreBtn, cancelBtn, progressArea, announcer),
+      batch.el);
 
     container.append(
       pageHeader('Restore a photo', 'Remove noise, dust and scratches, fix faded colours, or enlarge a photo.'),
@@ -523,6 +542,7 @@ export default {
     function cleanup() {
       if (job) job.abort();
       clearInterval(timer);
+      batch.destroy();
       destroyCompare();
       window.removeEventListener('beforeunload', beforeUnload);
       window.removeEventListener('dragover', stopWindowDrop);
