@@ -444,6 +444,7 @@ cmd_worker(int argc, char *argv[])
 	struct config		*cfg = NULL;
 	struct db		*db = NULL;
 	struct sigaction	 sa;
+	struct runas		 ra;
 	pid_t			 kids[WORKER_MAX], pid, master = getpid();
 	char			 err[1024];
 	int64_t			 n, i;
@@ -454,11 +455,20 @@ cmd_worker(int argc, char *argv[])
 		fprintf(stderr, "usage: photorestore worker\n");
 		return 2;
 	}
+	if (runas_lookup("photorestore worker", &ra) == -1)
+		return 1;
 	if (cfg_load(&cfg, err, sizeof(err)) != PR_OK) {
 		fprintf(stderr, "photorestore: configuration: %s\n", err);
 		return 1;
 	}
+	runas_file(&ra, cfg->log_file);
 	log_init("worker", cfg->log_level, cfg->log_file);
+	/* Started as root outside systemd: switch users before the database. */
+	if (runas_drop(&ra, cfg) == -1) {
+		fprintf(stderr, "photorestore: could not switch to user %s\n",
+		    ra.name);
+		goto out;
+	}
 	if (db_open(cfg, &db) != PR_OK || db_migrate(db, &applied) != PR_OK) {
 		log_error("worker: database could not be opened or migrated");
 		fprintf(stderr, "photorestore: database could not be opened "

@@ -560,6 +560,30 @@ enum stmt {
 	STMT_MIGRATION_ADD,
 	STMT_TABLE_EXISTS,
 	STMT_IDENTITY_COLS,
+	STMT_JOB_INSERT,
+	STMT_JOB_ITEM_INSERT,
+	STMT_JOB_GET,
+	STMT_JOB_LIST,
+	STMT_JOB_LIST_COUNT,
+	STMT_JOB_ITEMS,
+	STMT_JOB_COUNT_ACTIVE,
+	STMT_JOB_PENDING_ITEMS,
+	STMT_JOB_CANCEL,
+	STMT_JOB_CANCEL_ITEMS,
+	STMT_JOB_LEASE_PICK,
+	STMT_JOB_LEASE_TAKE,
+	STMT_JOB_BY_ID,
+	STMT_JOB_RENEW,
+	STMT_JOB_RELEASE,
+	STMT_JOB_NEXT_ITEM,
+	STMT_JOB_ITEM_START,
+	STMT_JOB_ITEM_FINISH,
+	STMT_JOB_COUNT_DONE,
+	STMT_JOB_FINISH,
+	STMT_USAGE_GET,
+	STMT_USAGE_ADD,
+	STMT_CACHE_GET,
+	STMT_CACHE_PUT,
 	STMT__MAX
 };
 
@@ -580,6 +604,11 @@ enum stmt {
 	"OR strpos(lower(username), lower($3 COLLATE \"C\")) > 0 " \
 	"OR strpos(lower(email), lower($3 COLLATE \"C\")) > 0 " \
 	"OR strpos(lower(full_name), lower($3 COLLATE \"C\")) > 0)"
+#define JOB_COLS "id, user_id, session_uuid, model_id, parameters, " \
+	"params_canonical, status, total, done_count, created_at, updated_at, " \
+	"lease_owner, lease_expires"
+#define ITEM_COLS "id, job_id, position, original_filename, upload_path, " \
+	"status, image_id, error_status, error_detail, input_sha256"
 #define IMAGE_FILTER "WHERE user_id = $1 " \
 	"AND ($2::text IS NULL OR session_uuid = $2)"
 /* SQLite: a negative LIMIT means none, a negative OFFSET is 0. */
@@ -709,6 +738,86 @@ static const char *const sql[STMT__MAX] = {
 	"(SELECT oid FROM pg_catalog.pg_namespace "
 	"WHERE nspname = current_schema()) "
 	"AND a.attidentity <> '' AND NOT a.attisdropped ORDER BY a.attnum",
+	/* STMT_JOB_INSERT */
+	"INSERT INTO jobs (user_id, session_uuid, model_id, parameters, "
+	"params_canonical, status, total, done_count, created_at, "
+	"updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $8) "
+	"RETURNING id",
+	/* STMT_JOB_ITEM_INSERT */
+	"INSERT INTO job_items (job_id, position, original_filename, "
+	"upload_path, status, image_id, error_status, error_detail, "
+	"input_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+	"RETURNING id",
+	/* STMT_JOB_GET */
+	"SELECT " JOB_COLS " FROM jobs WHERE id = $1 AND user_id = $2",
+	/* STMT_JOB_LIST */
+	"SELECT " JOB_COLS " FROM jobs WHERE user_id = $1 "
+	"ORDER BY id DESC" LIMIT_OFFSET("$2", "$3"),
+	/* STMT_JOB_LIST_COUNT */
+	"SELECT count(*) FROM jobs WHERE user_id = $1",
+	/* STMT_JOB_ITEMS */
+	"SELECT " ITEM_COLS " FROM job_items WHERE job_id = $1 "
+	"ORDER BY position",
+	/* STMT_JOB_COUNT_ACTIVE */
+	"SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')",
+	/* STMT_JOB_PENDING_ITEMS */
+	"SELECT count(*) FROM job_items i JOIN jobs j ON j.id = i.job_id "
+	"WHERE j.user_id = $1 AND j.status IN ('queued', 'running') "
+	"AND i.status IN ('queued', 'running')",
+	/* STMT_JOB_CANCEL */
+	"UPDATE jobs SET status = 'cancelled', updated_at = $3 "
+	"WHERE id = $1 AND user_id = $2 AND status IN ('queued', 'running')",
+	/* STMT_JOB_CANCEL_ITEMS */
+	"UPDATE job_items SET status = 'cancelled' WHERE job_id = $1 "
+	"AND status = 'queued'",
+	/* STMT_JOB_LEASE_PICK (under db_begin()'s lock) */
+	"SELECT id FROM jobs WHERE status IN ('queued', 'running') "
+	"AND lease_expires < $1 ORDER BY id LIMIT 1",
+	/* STMT_JOB_LEASE_TAKE */
+	"UPDATE jobs SET status = 'running', lease_owner = $2, "
+	"lease_expires = $3, updated_at = $4 WHERE id = $1 "
+	"AND status IN ('queued', 'running') AND lease_expires < $5",
+	/* STMT_JOB_BY_ID */
+	"SELECT " JOB_COLS " FROM jobs WHERE id = $1",
+	/* STMT_JOB_RENEW */
+	"UPDATE jobs SET lease_expires = $3 WHERE id = $1 "
+	"AND lease_owner = $2",
+	/* STMT_JOB_RELEASE */
+	"UPDATE jobs SET lease_owner = NULL, lease_expires = 0 "
+	"WHERE id = $1 AND lease_owner = $2",
+	/* STMT_JOB_NEXT_ITEM */
+	"SELECT " ITEM_COLS " FROM job_items WHERE job_id = $1 "
+	"AND status IN ('queued', 'running') ORDER BY position LIMIT 1",
+	/* STMT_JOB_ITEM_START */
+	"UPDATE job_items SET status = 'running' WHERE id = $1 "
+	"AND status IN ('queued', 'running')",
+	/* STMT_JOB_ITEM_FINISH */
+	"UPDATE job_items SET status = $2, image_id = $3, error_status = $4, "
+	"error_detail = $5 WHERE id = $1 AND status = 'running'",
+	/* STMT_JOB_COUNT_DONE */
+	"UPDATE jobs SET done_count = done_count + 1, updated_at = $2 "
+	"WHERE id = $1",
+	/* STMT_JOB_FINISH */
+	"UPDATE jobs SET status = CASE WHEN EXISTS (SELECT 1 FROM job_items "
+	"WHERE job_id = $1 AND status = 'done') THEN 'done' ELSE 'failed' END, "
+	"lease_owner = NULL, lease_expires = 0, updated_at = $2 "
+	"WHERE id = $1 AND status IN ('queued', 'running') AND NOT EXISTS "
+	"(SELECT 1 FROM job_items WHERE job_id = $1 "
+	"AND status IN ('queued', 'running'))",
+	/* STMT_USAGE_GET */
+	"SELECT count FROM image_usage WHERE user_id = $1 AND day = $2",
+	/* STMT_USAGE_ADD */
+	"INSERT INTO image_usage (user_id, day, count) VALUES ($1, $2, $3) "
+	"ON CONFLICT (user_id, day) DO UPDATE "
+	"SET count = image_usage.count + excluded.count",
+	/* STMT_CACHE_GET */
+	"SELECT image_id FROM result_cache WHERE user_id = $1 "
+	"AND input_sha256 = $2 AND model_id = $3 AND params_canonical = $4",
+	/* STMT_CACHE_PUT */
+	"INSERT INTO result_cache (user_id, input_sha256, model_id, "
+	"params_canonical, image_id) VALUES ($1, $2, $3, $4, $5) "
+	"ON CONFLICT (user_id, input_sha256, model_id, params_canonical) "
+	"DO UPDATE SET image_id = excluded.image_id",
 };
 
 struct pdb {
@@ -2037,6 +2146,355 @@ pgdb_table_copied(void *vdb, const char *table)
 	return e;
 }
 
+/* ------------------------------------ jobs, result cache, daily usage */
+
+static void
+row_job(const PGresult *r, int i, void *p)
+{
+	struct job	*j = p;
+
+	memset(j, 0, sizeof(*j));
+	j->id = col_int(r, i, 0);
+	j->user_id = col_int(r, i, 1);
+	col_text(r, i, 2, j->session_uuid, sizeof(j->session_uuid));
+	col_text(r, i, 3, j->model_id, sizeof(j->model_id));
+	j->has_parameters = col_text(r, i, 4, j->parameters,
+	    sizeof(j->parameters));
+	col_text(r, i, 5, j->params_canonical, sizeof(j->params_canonical));
+	col_text(r, i, 6, j->status, sizeof(j->status));
+	j->total = col_int(r, i, 7);
+	j->done_count = col_int(r, i, 8);
+	col_text(r, i, 9, j->created_at, sizeof(j->created_at));
+	col_text(r, i, 10, j->updated_at, sizeof(j->updated_at));
+	col_text(r, i, 11, j->lease_owner, sizeof(j->lease_owner));
+	j->lease_expires = col_int(r, i, 12);
+}
+
+static void
+row_item(const PGresult *r, int i, void *p)
+{
+	struct job_item	*it = p;
+
+	memset(it, 0, sizeof(*it));
+	it->id = col_int(r, i, 0);
+	it->job_id = col_int(r, i, 1);
+	it->position = col_int(r, i, 2);
+	col_text(r, i, 3, it->original_filename,
+	    sizeof(it->original_filename));
+	col_text(r, i, 4, it->upload_path, sizeof(it->upload_path));
+	col_text(r, i, 5, it->status, sizeof(it->status));
+	it->image_id = col_int(r, i, 6);
+	it->error_status = (int)col_int(r, i, 7);
+	col_text(r, i, 8, it->error_detail, sizeof(it->error_detail));
+	col_text(r, i, 9, it->input_sha256, sizeof(it->input_sha256));
+}
+
+static enum pr_err
+pgdb_job_insert(void *vdb, struct job *j, int64_t now)
+{
+	struct par	 p = { 0 };
+
+	pr_isotime(now, j->created_at);
+	snprintf(j->updated_at, sizeof(j->updated_at), "%s", j->created_at);
+	snprintf(j->status, sizeof(j->status), "queued");
+	par_int(&p, j->user_id);
+	par_text(&p, j->session_uuid[0] ? j->session_uuid : NULL);
+	par_text(&p, j->model_id);
+	par_text(&p, j->has_parameters ? j->parameters : NULL);
+	par_text(&p, j->params_canonical);
+	par_int(&p, j->total);
+	par_int(&p, j->done_count);
+	par_text(&p, j->created_at);
+	return exec_int(vdb, STMT_JOB_INSERT, &p, &j->id);
+}
+
+static enum pr_err
+pgdb_job_item_insert(void *vdb, struct job_item *it)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, it->job_id);
+	par_int(&p, it->position);
+	par_text(&p, it->original_filename);
+	par_text(&p, it->upload_path[0] ? it->upload_path : NULL);
+	par_text(&p, it->status[0] ? it->status : "queued");
+	if (it->image_id > 0)
+		par_int(&p, it->image_id);
+	else
+		par_text(&p, NULL);
+	if (it->error_status > 0) {
+		par_int(&p, it->error_status);
+		par_text(&p, it->error_detail);
+	} else {
+		par_text(&p, NULL);
+		par_text(&p, NULL);
+	}
+	par_text(&p, it->input_sha256);
+	return exec_int(vdb, STMT_JOB_ITEM_INSERT, &p, &it->id);
+}
+
+static enum pr_err
+pgdb_job_get(void *vdb, int64_t id, int64_t user_id, struct job *j)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, id);
+	par_int(&p, user_id);
+	return exec_one(vdb, STMT_JOB_GET, &p, row_job, j);
+}
+
+static enum pr_err
+pgdb_job_list(void *vdb, int64_t user_id, int64_t limit, int64_t offset,
+    db_job_cb cb, void *arg, int64_t *total)
+{
+	struct par	 p = { 0 };
+	enum pr_err	 e;
+
+	par_int(&p, user_id);
+	if ((e = exec_int(vdb, STMT_JOB_LIST_COUNT, &p, total)) != PR_OK)
+		return e;
+	par_int(&p, limit);
+	par_int(&p, offset);
+	return exec_each(vdb, STMT_JOB_LIST, &p, row_job, sizeof(struct job),
+	    (int (*)(const void *, void *))cb, arg);
+}
+
+static enum pr_err
+pgdb_job_items(void *vdb, int64_t job_id, db_job_item_cb cb, void *arg)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, job_id);
+	return exec_each(vdb, STMT_JOB_ITEMS, &p, row_item,
+	    sizeof(struct job_item), (int (*)(const void *, void *))cb, arg);
+}
+
+static enum pr_err
+pgdb_job_count_active(void *vdb, int64_t *n)
+{
+
+	return exec_int(vdb, STMT_JOB_COUNT_ACTIVE, NULL, n);
+}
+
+static enum pr_err
+pgdb_job_pending_items(void *vdb, int64_t user_id, int64_t *n)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, user_id);
+	return exec_int(vdb, STMT_JOB_PENDING_ITEMS, &p, n);
+}
+
+/* Cancel a job and its queued items (the caller may hold a transaction). */
+static enum pr_err
+pgdb_job_cancel(void *vdb, int64_t id, int64_t user_id, int64_t now)
+{
+	struct par	 p = { 0 };
+	char		 ts[32];
+	int64_t		 n;
+	enum pr_err	 e;
+
+	pr_isotime(now, ts);
+	par_int(&p, id);
+	par_int(&p, user_id);
+	par_text(&p, ts);
+	if ((e = exec_changes(vdb, STMT_JOB_CANCEL, &p, &n)) != PR_OK)
+		return e;
+	if (n == 0)
+		return PR_OK;
+	memset(&p, 0, sizeof(p));
+	par_int(&p, id);
+	return exec_done(vdb, STMT_JOB_CANCEL_ITEMS, &p);
+}
+
+/*
+ * Lease the oldest unfinished job whose lease has run out, inside
+ * db_begin()'s lock, so that workers on every host never take the same.
+ */
+static enum pr_err
+pgdb_job_lease(void *vdb, const char *owner, int64_t now, int64_t expires,
+    struct job *j)
+{
+	struct pdb	*db = vdb;
+	struct par	 p;
+	int64_t		 id, n;
+	char		 ts[32];
+	enum pr_err	 e;
+
+	if ((e = pgdb_begin(db)) != PR_OK)
+		return e;
+	memset(&p, 0, sizeof(p));
+	par_int(&p, now);
+	if ((e = exec_int(db, STMT_JOB_LEASE_PICK, &p, &id)) != PR_OK)
+		goto err;
+	pr_isotime(now, ts);
+	memset(&p, 0, sizeof(p));
+	par_int(&p, id);
+	par_text(&p, owner);
+	par_int(&p, expires);
+	par_text(&p, ts);
+	par_int(&p, now);
+	if ((e = exec_changes(db, STMT_JOB_LEASE_TAKE, &p, &n)) != PR_OK)
+		goto err;
+	memset(&p, 0, sizeof(p));
+	par_int(&p, id);
+	if ((e = exec_one(db, STMT_JOB_BY_ID, &p, row_job, j)) != PR_OK)
+		goto err;
+	return pgdb_commit(db);
+err:
+	pgdb_rollback(db);
+	return e;
+}
+
+static enum pr_err
+pgdb_job_renew(void *vdb, int64_t id, const char *owner, int64_t expires)
+{
+	struct par	 p = { 0 };
+	int64_t		 n;
+	enum pr_err	 e;
+
+	par_int(&p, id);
+	par_text(&p, owner);
+	par_int(&p, expires);
+	if ((e = exec_changes(vdb, STMT_JOB_RENEW, &p, &n)) != PR_OK)
+		return e;
+	return n > 0 ? PR_OK : PR_ENOTFOUND;
+}
+
+static enum pr_err
+pgdb_job_release(void *vdb, int64_t id, const char *owner)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, id);
+	par_text(&p, owner);
+	return exec_done(vdb, STMT_JOB_RELEASE, &p);
+}
+
+static enum pr_err
+pgdb_job_next_item(void *vdb, int64_t job_id, struct job_item *it)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, job_id);
+	return exec_one(vdb, STMT_JOB_NEXT_ITEM, &p, row_item, it);
+}
+
+static enum pr_err
+pgdb_job_item_start(void *vdb, int64_t item_id)
+{
+	struct par	 p = { 0 };
+	int64_t		 n;
+	enum pr_err	 e;
+
+	par_int(&p, item_id);
+	if ((e = exec_changes(vdb, STMT_JOB_ITEM_START, &p, &n)) != PR_OK)
+		return e;
+	return n > 0 ? PR_OK : PR_ENOTFOUND;
+}
+
+static enum pr_err
+pgdb_job_item_finish(void *vdb, const struct job_item *it, int64_t now)
+{
+	struct par	 p = { 0 };
+	char		 ts[32];
+	int64_t		 n;
+	enum pr_err	 e;
+
+	par_int(&p, it->id);
+	par_text(&p, it->status);
+	if (it->image_id > 0)
+		par_int(&p, it->image_id);
+	else
+		par_text(&p, NULL);
+	if (it->error_status > 0) {
+		par_int(&p, it->error_status);
+		par_text(&p, it->error_detail);
+	} else {
+		par_text(&p, NULL);
+		par_text(&p, NULL);
+	}
+	if ((e = exec_changes(vdb, STMT_JOB_ITEM_FINISH, &p, &n)) != PR_OK)
+		return e;
+	if (n == 0)
+		return PR_ENOTFOUND;
+	pr_isotime(now, ts);
+	memset(&p, 0, sizeof(p));
+	par_int(&p, it->job_id);
+	par_text(&p, ts);
+	return exec_done(vdb, STMT_JOB_COUNT_DONE, &p);
+}
+
+static enum pr_err
+pgdb_job_finish(void *vdb, int64_t job_id, int64_t now)
+{
+	struct par	 p = { 0 };
+	char		 ts[32];
+
+	pr_isotime(now, ts);
+	par_int(&p, job_id);
+	par_text(&p, ts);
+	return exec_done(vdb, STMT_JOB_FINISH, &p);
+}
+
+static enum pr_err
+pgdb_usage_get(void *vdb, int64_t user_id, const char *day, int64_t *n)
+{
+	struct par	 p = { 0 };
+	enum pr_err	 e;
+
+	par_int(&p, user_id);
+	par_text(&p, day);
+	if ((e = exec_int(vdb, STMT_USAGE_GET, &p, n)) == PR_ENOTFOUND) {
+		*n = 0;
+		e = PR_OK;
+	}
+	return e;
+}
+
+static enum pr_err
+pgdb_usage_add(void *vdb, int64_t user_id, const char *day, int64_t n)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, user_id);
+	par_text(&p, day);
+	par_int(&p, n);
+	return exec_done(vdb, STMT_USAGE_ADD, &p);
+}
+
+static enum pr_err
+pgdb_cache_get(void *vdb, int64_t user_id, const char *sha,
+    const char *model_id, const char *params, int64_t *image_id)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, user_id);
+	par_text(&p, sha);
+	par_text(&p, model_id);
+	par_text(&p, params);
+	return exec_int(vdb, STMT_CACHE_GET, &p, image_id);
+}
+
+/*
+ * XXX: the unique index behind this holds params_canonical; PostgreSQL
+ * refuses index rows over about 2.7 kB, so a put with canonical
+ * parameters longer than that fails (the result is just not cached).
+ */
+static enum pr_err
+pgdb_cache_put(void *vdb, int64_t user_id, const char *sha,
+    const char *model_id, const char *params, int64_t image_id)
+{
+	struct par	 p = { 0 };
+
+	par_int(&p, user_id);
+	par_text(&p, sha);
+	par_text(&p, model_id);
+	par_text(&p, params);
+	par_int(&p, image_id);
+	return exec_done(vdb, STMT_CACHE_PUT, &p);
+}
+
 /* The PostgreSQL backend, selected by postgresql:// URLs. */
 const struct db_ops pg_ops = {
 	.name = "postgresql",
@@ -2081,4 +2539,23 @@ const struct db_ops pg_ops = {
 	.table_each = pgdb_table_each,
 	.row_insert = pgdb_row_insert,
 	.table_copied = pgdb_table_copied,
+	.job_insert = pgdb_job_insert,
+	.job_item_insert = pgdb_job_item_insert,
+	.job_get = pgdb_job_get,
+	.job_list = pgdb_job_list,
+	.job_items = pgdb_job_items,
+	.job_count_active = pgdb_job_count_active,
+	.job_pending_items = pgdb_job_pending_items,
+	.job_cancel = pgdb_job_cancel,
+	.job_lease = pgdb_job_lease,
+	.job_renew = pgdb_job_renew,
+	.job_release = pgdb_job_release,
+	.job_next_item = pgdb_job_next_item,
+	.job_item_start = pgdb_job_item_start,
+	.job_item_finish = pgdb_job_item_finish,
+	.job_finish = pgdb_job_finish,
+	.usage_get = pgdb_usage_get,
+	.usage_add = pgdb_usage_add,
+	.cache_get = pgdb_cache_get,
+	.cache_put = pgdb_cache_put,
 };

@@ -437,6 +437,56 @@ png_warn(png_structp png, png_const_charp msg)
 	(void)msg;
 }
 
+/*
+ * A zip bomb in PNG clothing: IDAT data far larger than the image it
+ * claims to hold.  Deflate never expands data by more than a few bytes per
+ * 64 KB block, so no encoder writes more compressed bytes than twice the
+ * raw (filtered) image plus a little; libpng would otherwise inflate all
+ * of it after the last row (about 25 s of CPU per megabyte of a 1000:1
+ * stream).  Walks the chunk list without trusting it: a length running
+ * past the buffer ends the walk and libpng reports the truncation.
+ */
+static int
+png_idat_plausible(const unsigned char *p, size_t len, png_uint_32 w,
+    png_uint_32 h, int depth, int ctype, int interlace)
+{
+	uint64_t	 bpp, rowbytes, raw, idat = 0, clen;
+	size_t		 off = 8;
+	unsigned	 ch;
+
+	switch (ctype) {
+	case PNG_COLOR_TYPE_GRAY:
+	case PNG_COLOR_TYPE_PALETTE:
+		ch = 1;
+		break;
+	case PNG_COLOR_TYPE_GRAY_ALPHA:
+		ch = 2;
+		break;
+	case PNG_COLOR_TYPE_RGB:
+		ch = 3;
+		break;
+	default:
+		ch = 4;
+		break;
+	}
+	bpp = (uint64_t)ch * (uint64_t)depth;
+	/* w and h passed check_dims: these products cannot overflow. */
+	rowbytes = ((uint64_t)w * bpp + 7) / 8;
+	raw = (uint64_t)h * (rowbytes + 1);
+	if (interlace != PNG_INTERLACE_NONE)
+		raw += 7 * ((uint64_t)h + rowbytes + 8);
+	while (len - off >= 12) {
+		clen = (uint64_t)p[off] << 24 | (uint64_t)p[off + 1] << 16 |
+		    (uint64_t)p[off + 2] << 8 | p[off + 3];
+		if (memcmp(p + off + 4, "IDAT", 4) == 0)
+			idat += clen;
+		if (clen > len - off - 12)
+			break;
+		off += 12 + (size_t)clen;
+	}
+	return idat <= 2 * raw + 65536;
+}
+
 static enum img_err
 decode_png(const unsigned char *data, size_t len, int64_t max_pixels,
     struct pr_image *out, char *reason, size_t reasonsz)
@@ -448,7 +498,7 @@ decode_png(const unsigned char *data, size_t len, int64_t max_pixels,
 	volatile enum img_err	 rc = IMG_ECORRUPT;
 	struct pngsrc		 src;
 	png_uint_32		 w, h, y;
-	int			 depth, ctype;
+	int			 depth, ctype, interlace;
 	unsigned		 ch;
 	size_t			 bytes, stride;
 
@@ -474,11 +524,18 @@ decode_png(const unsigned char *data, size_t len, int64_t max_pixels,
 	png_set_chunk_malloc_max(png, PNG_CHUNK_MAX);
 	png_set_chunk_cache_max(png, 1000);
 	png_read_info(png, info);
-	png_get_IHDR(png, info, &w, &h, &depth, &ctype, NULL, NULL, NULL);
+	png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL,
+	    NULL);
 	/* Refuse a pixel bomb before libpng sizes its row buffers. */
 	rc = check_dims(w, h, 4, max_pixels, &bytes, reason, reasonsz);
 	if (rc != IMG_OK)
 		goto err;
+	if (!png_idat_plausible(data, len, w, h, depth, ctype, interlace)) {
+		rc = IMG_ECORRUPT;
+		setreason(reason, reasonsz,
+		    "compressed data far larger than the image");
+		goto err;
+	}
 
 	/* Everything to 8-bit grey, grey+alpha, RGB or RGBA. */
 	if (depth == 16)

@@ -659,6 +659,28 @@ int		 auth_check(struct req *, struct resp *, enum auth_level,
 /* Serialise a user as the UserResponse object of API.md §2. */
 cJSON		*user_json(const struct user *);
 
+/* ---------------------------------------------------------------- runas */
+
+/*
+ * Started as root outside systemd, a program switches to the user in env
+ * PHOTORESTORE_USER (default "photorestore") once its socket and log are
+ * open.  Only a uid-0 user named explicitly (PHOTORESTORE_USER=root, the
+ * development stack run by root) keeps root, with a warning.
+ */
+struct runas {
+	int	 drop;		/* started as root: switch users */
+	uid_t	 uid;
+	gid_t	 gid;
+	char	 name[64];
+};
+
+/* Look the user up (prog names us in messages).  Returns 0 or -1. */
+int		 runas_lookup(const char *prog, struct runas *);
+/* Root creating a file the switched user keeps writing: chown it. */
+void		 runas_file(const struct runas *, const char *path);
+/* Switch for good and check it worked.  Returns 0 or -1 (logged). */
+int		 runas_drop(const struct runas *, const struct config *);
+
 /* -------------------------------------------------------------- FastCGI */
 
 struct app {

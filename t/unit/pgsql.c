@@ -745,6 +745,89 @@ t_tx_lock(void)
 	cfg.db_busy_timeout_ms = 10000;
 }
 
+static int
+child_lease(void)
+{
+	struct db	*db = open_db();
+	struct job	*j;
+	char		 owner[32];
+	enum pr_err	 e;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return 2;
+	snprintf(owner, sizeof(owner), "w%d", (int)getpid());
+	e = db != NULL ? db_job_lease(db, owner, 1000, 1600, j) : PR_EDB;
+	db_close(db);
+	free(j);
+	return e == PR_OK ? 0 : e == PR_ENOTFOUND ? 1 : 2;
+}
+
+/* Jobs on PostgreSQL: the lease is taken once across processes. */
+static void
+t_jobs(void)
+{
+	struct db	*db = open_db();
+	struct user	 u;
+	struct job	*j = calloc(1, sizeof(*j)), *k = calloc(1, sizeof(*k));
+	struct job_item	 it;
+	int64_t		 n;
+
+	db_migrate(db, NULL);
+	memset(&u, 0, sizeof(u));
+	snprintf(u.username, sizeof(u.username), "jo");
+	snprintf(u.email, sizeof(u.email), "jo@x");
+	snprintf(u.role, sizeof(u.role), "user");
+	snprintf(u.password_hash, sizeof(u.password_hash), "x");
+	u.is_active = 1;
+	db_user_insert(db, &u, 0);
+	j->user_id = u.id;
+	snprintf(j->model_id, sizeof(j->model_id), "local-restore");
+	snprintf(j->params_canonical, sizeof(j->params_canonical), "{}");
+	j->total = 2;
+	is_int(db_job_insert(db, j, 1000), PR_OK, "job inserted");
+	memset(&it, 0, sizeof(it));
+	it.job_id = j->id;
+	snprintf(it.original_filename, sizeof(it.original_filename), "a.png");
+	snprintf(it.input_sha256, sizeof(it.input_sha256), "%064d", 0);
+	is_int(db_job_item_insert(db, &it), PR_OK, "item 0");
+	it.position = 1;
+	is_int(db_job_item_insert(db, &it), PR_OK, "item 1");
+	is_int(db_job_item_insert(db, &it), PR_ECONFLICT,
+	    "same position twice: conflict");
+	is_int(db_job_count_active(db, &n), PR_OK, "count active");
+	is_int(n, 1, "one active job");
+	is_int(fork_n(8, child_lease), 1, "8 workers race for one lease: one "
+	    "wins");
+	is_int(db_job_get(db, j->id, u.id, k), PR_OK, "get");
+	is_str(k->status, "running", "running");
+	ok(k->lease_owner[0] == 'w' && k->lease_expires == 1600, "leased");
+	is_int(db_job_next_item(db, j->id, &it), PR_OK, "next item");
+	is_int(it.position, 0, "the first");
+	is_int(db_job_item_start(db, it.id), PR_OK, "start");
+	snprintf(it.status, sizeof(it.status), "failed");
+	it.error_status = 502;
+	snprintf(it.error_detail, sizeof(it.error_detail), "provider");
+	is_int(db_job_item_finish(db, &it, 1001), PR_OK, "finish item");
+	is_int(db_job_item_finish(db, &it, 1001), PR_ENOTFOUND,
+	    "finish again: not running");
+	is_int(db_job_cancel(db, j->id, u.id, 1002), PR_OK, "cancel");
+	db_job_get(db, j->id, u.id, k);
+	ok(strcmp(k->status, "cancelled") == 0 && k->done_count == 1,
+	    "cancelled with one item done (%s, %lld)", k->status,
+	    (long long)k->done_count);
+	is_int(db_usage_add(db, u.id, "2026-11-23", 2), PR_OK, "usage add");
+	is_int(db_usage_add(db, u.id, "2026-11-23", 3), PR_OK, "usage add");
+	db_usage_get(db, u.id, "2026-11-23", &n);
+	is_int(n, 5, "usage sums");
+	db_usage_get(db, u.id, "2026-11-24", &n);
+	is_int(n, 0, "another day: 0");
+	is_int(db_cache_get(db, u.id, "ab", "m", "{}", &n), PR_ENOTFOUND,
+	    "cache miss");
+	db_close(db);
+	free(j);
+	free(k);
+}
+
 /* Kill our workers' connections from another one: a server restart. */
 static long long
 kill_backends(void)
@@ -826,6 +909,7 @@ main(int argc, char *argv[])
 		{ "slots-race", t_slots_race, 1 },
 		{ "tx-lock", t_tx_lock, 1 },
 		{ "reconnect", t_reconnect, 1 },
+		{ "jobs", t_jobs, 1 },
 	};
 	size_t	 i;
 
