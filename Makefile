@@ -23,7 +23,7 @@ CGI_BINS  = $(CGIS:%=$(BUILD)/cgi-bin/%.fcgi)
 CLI_BIN	  = $(BUILD)/bin/photorestore
 UNIT_SRCS = $(wildcard t/unit/*.c)
 UNIT_BINS = $(UNIT_SRCS:t/unit/%.c=$(BUILD)/t/%)
-HDRS	  = $(wildcard lib/*.h) t/tap.h
+HDRS	  = $(wildcard lib/*.h cli/*.h) t/tap.h
 
 all: $(CGI_BINS) $(CLI_BIN) $(UNIT_BINS)
 

@@ -2389,8 +2389,8 @@ jzip_one(const struct job_item *it, void *arg)
  * written to VARDIR/jobs/<user_id>/job-<id>.zip and sent by nginx
  * (X-Accel-Redirect to the internal /_protected/jobs/).  404 when the
  * job has no result yet.
- * XXX The zip stays until the next download of the job replaces it;
- * `photorestore cleanup` does not remove old ones yet.
+ * The zip stays until the next download of the job replaces it or
+ * `photorestore cleanup` removes it an hour later.
  */
 static void
 jobs_download(struct req *q, struct resp *r)

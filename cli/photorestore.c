@@ -190,9 +190,9 @@ cmd_cleanup(void)
 
 	e = cleanup_run(cfg, db, pr_now(), &st);
 	printf("cleanup: removed %lld expired sessions, %lld images "
-	    "(%lld files), %lld temporary files\n", (long long)st.sessions,
-	    (long long)st.images, (long long)st.files,
-	    (long long)st.temp_files);
+	    "(%lld files), %lld temporary files, %lld job zips\n",
+	    (long long)st.sessions, (long long)st.images, (long long)st.files,
+	    (long long)st.temp_files, (long long)st.zips);
 	if (st.failed > 0)
 		fprintf(stderr, "photorestore: cleanup: kept %lld images whose "
 		    "files could not be removed\n", (long long)st.failed);

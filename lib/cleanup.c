@@ -2,7 +2,7 @@
  * cleanup.c: where the stored image files live, removing them, and the
  * periodic clean-up behind `photorestore cleanup` (issue 5): expired
  * sessions, images past file_storage.retention_days, and temporary files
- * a killed worker left behind.
+ * a killed worker left behind, and old zips of jobs.
  *
  * A row and its two files go together: the files are removed first and
  * the row only when neither file is left, so a failure keeps the row
@@ -26,6 +26,7 @@
 #include "photorestore.h"
 
 #define TMP_MAX_AGE	3600	/* temporary files older than this go */
+#define ZIP_MAX_AGE	3600	/* job zips written longer ago than this go */
 #define IDS_MAX		(16 * 1024 * 1024)	/* images per run, at most */
 
 /*
@@ -102,10 +103,13 @@ store_remove(const struct config *cfg, const struct image *im, int *removed)
 	return a < 0 || b < 0 ? -1 : 0;
 }
 
-/* Remove stale STORE_TMP_PREFIX files in one per-user directory. */
+/*
+ * Remove the regular files named prefix* and last written before
+ * "before" in one per-user directory; count them in *count.
+ */
 static void
-sweep_user_dir(int dfd, const char *name, int64_t now,
-    struct cleanup_stats *st)
+sweep_user_dir(int dfd, const char *name, const char *prefix,
+    int64_t before, int64_t *count)
 {
 	DIR		*d = NULL;
 	struct dirent	*de;
@@ -120,24 +124,24 @@ sweep_user_dir(int dfd, const char *name, int64_t now,
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, STORE_TMP_PREFIX,
-		    strlen(STORE_TMP_PREFIX)) != 0)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
 		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISREG(sb.st_mode) || sb.st_mtime > now - TMP_MAX_AGE)
+		    !S_ISREG(sb.st_mode) || sb.st_mtime >= before)
 			continue;
 		if (unlinkat(fd, de->d_name, 0) == 0)
-			st->temp_files++;
+			(*count)++;
 		else
-			log_warn("could not remove a temporary file: %s",
-			    strerror(errno));
+			log_warn("could not remove %s/%s: %s", name,
+			    de->d_name, strerror(errno));
 	}
 	closedir(d);
 }
 
 /* Walk the per-user directories (all digits) of one storage root. */
 static void
-sweep_root(const char *root, int64_t now, struct cleanup_stats *st)
+sweep_root(const char *root, const char *prefix, int64_t before,
+    int64_t *count)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -149,7 +153,7 @@ sweep_root(const char *root, int64_t now, struct cleanup_stats *st)
 		n = strspn(de->d_name, "0123456789");
 		if (n == 0 || de->d_name[n] != '\0')
 			continue;
-		sweep_user_dir(dirfd(d), de->d_name, now, st);
+		sweep_user_dir(dirfd(d), de->d_name, prefix, before, count);
 	}
 	closedir(d);
 }
@@ -193,7 +197,9 @@ collect_id(const struct image *im, void *arg)
  * more than that many days before now: its files first, then its row, a
  * row being kept (and counted in st->failed) when a file could not be
  * removed; then temporary files older than an hour in the per-user
- * storage directories.  Counts go into *st.  Returns PR_OK, or the
+ * storage directories, and job zips (VARDIR/jobs/<user>/job-*) written
+ * more than an hour ago: a download made again writes a new one.
+ * Counts go into *st.  Returns PR_OK, or the
  * database error that stopped the run (counts so far are kept).
  */
 enum pr_err
@@ -202,6 +208,7 @@ cleanup_run(const struct config *cfg, struct db *db, int64_t now,
 {
 	struct idlist	 ids;
 	struct image	*im = NULL;
+	char		 jobs[PATH_MAX];
 	enum pr_err	 e;
 	size_t		 i;
 	int		 removed;
@@ -240,8 +247,14 @@ cleanup_run(const struct config *cfg, struct db *db, int64_t now,
 				goto err;
 		}
 	}
-	sweep_root(cfg->upload_dir, now, st);
-	sweep_root(cfg->processed_dir, now, st);
+	sweep_root(cfg->upload_dir, STORE_TMP_PREFIX, now - TMP_MAX_AGE,
+	    &st->temp_files);
+	sweep_root(cfg->processed_dir, STORE_TMP_PREFIX, now - TMP_MAX_AGE,
+	    &st->temp_files);
+	/* Job zips (and their stale temporaries) are made again on demand. */
+	if (snprintf(jobs, sizeof(jobs), "%s/jobs", cfg->vardir) <
+	    (int)sizeof(jobs))
+		sweep_root(jobs, "job-", now - ZIP_MAX_AGE, &st->zips);
 	e = PR_OK;
 err:
 	free(im);

@@ -826,12 +826,14 @@ struct cleanup_stats {
 	int64_t	 images;	/* image rows deleted (files first) */
 	int64_t	 files;		/* image files removed */
 	int64_t	 temp_files;	/* stale temporary files removed */
+	int64_t	 zips;		/* job zips older than an hour removed */
 	int64_t	 failed;	/* images kept: a file could not go */
 };
 
 /*
  * `photorestore cleanup`: expired sessions, images older than
- * cfg->retention_days (0 keeps them) and stale temporary files.
+ * cfg->retention_days (0 keeps them), stale temporary files and job zips
+ * written more than an hour ago.
  */
 enum pr_err	 cleanup_run(const struct config *, struct db *, int64_t now,
 		    struct cleanup_stats *);

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # `photorestore cleanup` runs the clean-up on the configured state and
 # reports what it removed: with the default retention (0 days) a stored
-# image stays; a stale temporary file in a user directory goes.
+# image stays; a stale temporary file in a user directory goes; a job zip
+# written two hours ago goes, one written now stays.
 use strict; use warnings;
 use Test::More;
 use lib 't/lib';
@@ -36,12 +37,26 @@ my $stale = "$dirs{PR_UPLOAD_DIR}/$uid/.tmp-left-by-a-crash.jpg";
 open my $fh, '>', $stale or die "$stale: $!";
 close $fh;
 utime time - 7200, time - 7200, $stale or die;
+my $vd = $s->vardir;
+mkdir "$vd/jobs";
+mkdir "$vd/jobs/$uid";
+my ($oldzip, $newzip, $other) = map { "$vd/jobs/$uid/$_" }
+    qw(job-1.zip job-2.zip notes.txt);
+for my $f ($oldzip, $newzip, $other) {
+	open my $zh, '>', $f or die "$f: $!";
+	print $zh "PK";
+	close $zh;
+}
+utime time - 7200, time - 7200, $oldzip, $other or die;
 
 my $out = $s->cli('cleanup');
 is($?, 0, 'exit 0') or diag $out;
 is($out, "cleanup: removed 0 expired sessions, 0 images (0 files), " .
-    "1 temporary files\n", 'the report');
+    "1 temporary files, 1 job zips\n", 'the report');
 ok(!-e $stale, 'the stale temporary file is gone');
+ok(!-e $oldzip, 'the old job zip is gone');
+ok(-e $newzip, 'the fresh job zip stays');
+ok(-e $other, 'a file that is not a job zip stays');
 is($s->request(GET => '/api/v1/restore/history', token => $tok)
     ->{json}{total}, 1, 'the image stays (retention_days 0)');
 is($s->request(GET => $r->{json}{processed_url})->{status}, 200,
