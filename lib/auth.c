@@ -31,7 +31,8 @@ auth_check(struct req *q, struct resp *r, enum auth_level level, int flags,
 	char		 now[DB_TIMELEN];
 	size_t		 len;
 	enum jwt_err	 je;
-	enum pr_err	 e;
+	enum pr_err	 e, se = PR_EDB;
+	int		 rd;
 
 	memset(a, 0, sizeof(*a));
 	h = q->authorization;
@@ -55,14 +56,21 @@ auth_check(struct req *q, struct resp *r, enum auth_level level, int flags,
 		log_info("token rejected: %s", jwt_strerror(je));
 		return deny401(r, "Could not validate credentials");
 	}
+	/* Both lookups in one read snapshot (one WAL read lock). */
+	rd = db_read_begin(q->db);
 	e = db_user_by_id(q->db, a->claims.user_id, &a->user);
+	if (e == PR_OK && a->user.is_active)
+		se = db_session_by_uuid(q->db, a->claims.session_id,
+		    &a->session);
+	if (rd)
+		db_read_end(q->db);
 	if (e == PR_ENOTFOUND)
 		return deny401(r, "User account no longer exists");
 	if (e != PR_OK)
 		goto dberr;
 	if (!a->user.is_active)
 		return deny401(r, "User account has been disabled");
-	e = db_session_by_uuid(q->db, a->claims.session_id, &a->session);
+	e = se;
 	if (e == PR_ENOTFOUND || (e == PR_OK &&
 	    (a->session.user_id != a->user.id ||
 	    a->session.expires_at <= q->now)))

@@ -113,6 +113,22 @@ db_rollback(struct db *db)
 }
 
 /* See photorestore.h. */
+int
+db_read_begin(struct db *db)
+{
+
+	return db->ops->read_begin(db->impl);
+}
+
+/* See photorestore.h. */
+void
+db_read_end(struct db *db)
+{
+
+	db->ops->read_end(db->impl);
+}
+
+/* See photorestore.h. */
 enum pr_err
 db_ping(struct db *db)
 {

@@ -1389,6 +1389,25 @@ pgdb_rollback(void *vdb)
 	return exec_done(db, STMT_ROLLBACK, NULL);
 }
 
+/*
+ * Read transactions: none on PostgreSQL, where every statement already
+ * reads one snapshot and a BEGIN/COMMIT pair would cost two round trips.
+ */
+static int
+pgdb_read_begin(void *vdb)
+{
+
+	(void)vdb;
+	return 0;
+}
+
+static void
+pgdb_read_end(void *vdb)
+{
+
+	(void)vdb;
+}
+
 static enum pr_err
 pgdb_ping(void *vdb)
 {
@@ -2506,6 +2525,8 @@ const struct db_ops pg_ops = {
 	.begin = pgdb_begin,
 	.commit = pgdb_commit,
 	.rollback = pgdb_rollback,
+	.read_begin = pgdb_read_begin,
+	.read_end = pgdb_read_end,
 	.user_by_id = pgdb_user_by_id,
 	.user_by_login = pgdb_user_by_login,
 	.user_taken = pgdb_user_taken,

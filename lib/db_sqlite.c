@@ -21,6 +21,7 @@ enum stmt {
 	STMT_BEGIN,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
+	STMT_BEGIN_READ,
 	STMT_PING,
 	STMT_USER_BY_ID,
 	STMT_USER_BY_LOGIN,
@@ -111,6 +112,8 @@ static const char *const sql[STMT__MAX] = {
 	"COMMIT",
 	/* STMT_ROLLBACK */
 	"ROLLBACK",
+	/* STMT_BEGIN_READ */
+	"BEGIN DEFERRED",
 	/* STMT_PING */
 	"SELECT count(*) FROM users",
 	/* STMT_USER_BY_ID */
@@ -631,6 +634,32 @@ sq_rollback(void *vdb)
 	if ((st = stmt(db, STMT_ROLLBACK)) == NULL)
 		return PR_EDB;
 	return exec_done(db, st);
+}
+
+/*
+ * A read transaction: BEGIN DEFERRED takes the WAL read lock at the first
+ * statement and holds it to the COMMIT, so the statements inside share
+ * one lock instead of taking and dropping it each (2 fcntl calls each).
+ */
+static int
+sq_read_begin(void *vdb)
+{
+	struct sdb	*db = vdb;
+	sqlite3_stmt	*st;
+
+	if (!sqlite3_get_autocommit(db->h) ||
+	    (st = stmt(db, STMT_BEGIN_READ)) == NULL)
+		return 0;
+	return exec_done(db, st) == PR_OK;
+}
+
+static void
+sq_read_end(void *vdb)
+{
+	struct sdb	*db = vdb;
+
+	if (!sqlite3_get_autocommit(db->h) && sq_commit(db) != PR_OK)
+		(void)sq_rollback(db);
 }
 
 /*
@@ -2019,6 +2048,8 @@ const struct db_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.user_by_id = sq_user_by_id,
 	.user_by_login = sq_user_by_login,
 	.user_taken = sq_user_taken,

@@ -36,6 +36,8 @@ struct db_ops {
 	enum pr_err	 (*begin)(void *);
 	enum pr_err	 (*commit)(void *);
 	enum pr_err	 (*rollback)(void *);
+	int		 (*read_begin)(void *);
+	void		 (*read_end)(void *);
 	enum pr_err	 (*user_by_id)(void *, int64_t, struct user *);
 	enum pr_err	 (*user_by_login)(void *, const char *, struct user *);
 	enum pr_err	 (*user_taken)(void *, const char *, const char *,

@@ -447,6 +447,16 @@ enum pr_err	 db_begin(struct db *);
 enum pr_err	 db_commit(struct db *);
 enum pr_err	 db_rollback(struct db *);
 
+/*
+ * A read-only snapshot around a few lookups (the access gate's user and
+ * session): on SQLite one WAL read lock instead of one per statement.
+ * db_read_begin returns 1 when it opened one (then db_read_end must be
+ * called), 0 when it did not (a transaction is already open, the backend
+ * gains nothing from it, or it failed: the lookups then run on their own).
+ */
+int		 db_read_begin(struct db *);
+void		 db_read_end(struct db *);
+
 /* Users.  Lookups of username and email are case-insensitive. */
 enum pr_err	 db_user_by_id(struct db *, int64_t, struct user *);
 enum pr_err	 db_user_by_login(struct db *, const char *, struct user *);
