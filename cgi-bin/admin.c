@@ -57,77 +57,6 @@ wipe_member(cJSON *obj, const char *name)
 		pr_wipe(v->valuestring, strlen(v->valuestring));
 }
 
-/*
- * The length of the valid UTF-8 sequence at s (n bytes available), or 0
- * when it is not one (RFC 3629: no overlongs, no surrogates, at most
- * U+10FFFF).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t		 len, i;
-	unsigned	 cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-/* Whether n bytes at s are valid UTF-8. */
-static int
-utf8_valid(const char *s, size_t n)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 k;
-
-	while (n > 0) {
-		if ((k = utf8_seq(p, n)) == 0)
-			return 0;
-		p += k;
-		n -= k;
-	}
-	return 1;
-}
-
-/*
- * req_json(), after refusing a body that is not UTF-8 the way FastAPI
- * does (400), so no invalid UTF-8 can reach the database or be echoed in
- * a 422 "input".
- */
-static int
-body_json(const struct req *q, struct resp *r, cJSON **out)
-{
-
-	*out = NULL;
-	if (q->body != NULL && q->bodylen <= REQ_JSON_MAX &&
-	    !utf8_valid(q->body, q->bodylen)) {
-		resp_error(r, 400, "There was an error parsing the body");
-		return -1;
-	}
-	return req_json(q, r, out);
-}
-
 /* The number of UTF-8 characters in s. */
 static size_t
 utf8_chars(const char *s)
@@ -508,7 +437,7 @@ user_create(struct req *q, struct resp *r)
 	if (auth_check(q, r, AUTH_ADMIN, 0, &a) == -1)
 		return;
 	pr_wipe(&a.user.password_hash, sizeof(a.user.password_hash));
-	if (body_json(q, r, &body) == -1)
+	if (req_json_utf8(q, r, &body) == -1)
 		goto out;
 	if ((errs = verr_new()) == NULL) {
 		resp_json(r, 500, NULL);
@@ -754,7 +683,7 @@ user_update(struct req *q, struct resp *r)
 	if (auth_check(q, r, AUTH_ADMIN, 0, &a) == -1)
 		return;
 	pr_wipe(&a.user.password_hash, sizeof(a.user.password_hash));
-	if (body_json(q, r, &body) == -1)
+	if (req_json_utf8(q, r, &body) == -1)
 		goto out;
 	if ((errs = verr_new()) == NULL) {
 		resp_json(r, 500, NULL);
@@ -1015,7 +944,7 @@ user_reset_password(struct req *q, struct resp *r)
 	if (auth_check(q, r, AUTH_ADMIN, 0, &a) == -1)
 		return;
 	pr_wipe(&a.user.password_hash, sizeof(a.user.password_hash));
-	if (body_json(q, r, &body) == -1)
+	if (req_json_utf8(q, r, &body) == -1)
 		goto out;
 	if ((errs = verr_new()) == NULL) {
 		resp_json(r, 500, NULL);

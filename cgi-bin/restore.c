@@ -644,6 +644,31 @@ up_begin(void *arg, const struct mp_part *p)
 	return 0;
 }
 
+/*
+ * File bytes: counted, and kept while within b's maximum (past it the
+ * 413 follows, so they are dropped).  Returns 0, or 1 to stop the parse.
+ */
+static int
+part_file(struct buf *b, uint64_t *size, const void *p, size_t n)
+{
+
+	*size += n;
+	if (*size > b->max) {
+		buf_free(b);
+		return 0;
+	}
+	return buf_append(b, p, n) != PR_OK;
+}
+
+/* A text field's bytes: kept within b's maximum, else *over is set. */
+static void
+part_field(struct buf *b, int *over, const void *p, size_t n)
+{
+
+	if (!*over && buf_append(b, p, n) != PR_OK)
+		*over = 1;
+}
+
 /* Part data: kept within each field's maximum, file bytes counted. */
 static int
 up_data(void *arg, const void *p, size_t n)
@@ -652,20 +677,12 @@ up_data(void *arg, const void *p, size_t n)
 
 	switch (u->cur) {
 	case FLD_FILE:
-		u->file_size += n;
-		if (u->file_size <= u->file.max) {
-			if (buf_append(&u->file, p, n) != PR_OK)
-				return 1;
-		} else
-			buf_free(&u->file);	/* 413 follows: drop it */
-		break;
+		return part_file(&u->file, &u->file_size, p, n);
 	case FLD_MODEL:
-		if (!u->model_over && buf_append(&u->model, p, n) != PR_OK)
-			u->model_over = 1;
+		part_field(&u->model, &u->model_over, p, n);
 		break;
 	case FLD_PARAMS:
-		if (!u->params_over && buf_append(&u->params, p, n) != PR_OK)
-			u->params_over = 1;
+		part_field(&u->params, &u->params_over, p, n);
 		break;
 	default:
 		break;
@@ -1793,20 +1810,12 @@ jf_data(void *arg, const void *p, size_t n)
 	switch (f->cur) {
 	case FLD_FILE:
 		jf = &f->files[f->nfiles - 1];
-		jf->size += n;
-		if (jf->size <= jf->data.max) {
-			if (buf_append(&jf->data, p, n) != PR_OK)
-				return 1;
-		} else
-			buf_free(&jf->data);	/* 413 follows: drop it */
-		break;
+		return part_file(&jf->data, &jf->size, p, n);
 	case FLD_MODEL:
-		if (!f->model_over && buf_append(&f->model, p, n) != PR_OK)
-			f->model_over = 1;
+		part_field(&f->model, &f->model_over, p, n);
 		break;
 	case FLD_PARAMS:
-		if (!f->params_over && buf_append(&f->params, p, n) != PR_OK)
-			f->params_over = 1;
+		part_field(&f->params, &f->params_over, p, n);
 		break;
 	default:
 		break;

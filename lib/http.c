@@ -249,6 +249,41 @@ json_has_duplicates(const cJSON *obj)
 	return 0;
 }
 
+/* See photorestore.h. */
+size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t		 len, i;
+	unsigned	 cp;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
 /*
  * Offset of the first byte that is not well-formed UTF-8 (RFC 3629: no
  * overlongs, no surrogates, nothing past U+10FFFF), or len when valid.
@@ -256,39 +291,12 @@ json_has_duplicates(const cJSON *obj)
 static size_t
 utf8_invalid_at(const unsigned char *s, size_t len)
 {
-	size_t		 i = 0, n, k;
-	unsigned	 c, cp, min;
+	size_t		 i = 0, k;
 
 	while (i < len) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else
+		if ((k = utf8_seq(s + i, len - i)) == 0)
 			return i;
-		if (len - i <= n)
-			return i;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += n + 1;
+		i += k;
 	}
 	return len;
 }
@@ -347,6 +355,21 @@ resp_json_invalid(struct resp *r, size_t pos, const char *why)
 		cJSON_AddItemToArray(list, e);
 	}
 	resp_422(r, list);
+}
+
+/* See photorestore.h. */
+int
+req_json_utf8(const struct req *q, struct resp *r, cJSON **out)
+{
+
+	*out = NULL;
+	if (q->body != NULL && q->bodylen <= REQ_JSON_MAX &&
+	    utf8_invalid_at((const unsigned char *)q->body, q->bodylen) !=
+	    q->bodylen) {
+		resp_error(r, 400, "There was an error parsing the body");
+		return -1;
+	}
+	return req_json(q, r, out);
 }
 
 /*

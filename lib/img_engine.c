@@ -12,9 +12,15 @@
  *    inpainting by normalised convolution;
  *  - fading (lifted blacks): white-patch balance, black point, some
  *    saturation back for a cast, CLAHE if still flat;
- *  - after denoising, a mild noise-thresholded unsharp mask.
+ *  - after denoising (not after JPEG deblocking), a mild
+ *    noise-thresholded unsharp mask.
+ * The measurements and the defect search read the 8-bit pixels;
+ * plain denoising writes straight into the output, and float planes are
+ * made only for the stages that need them, so a photo that needs
+ * nothing is returned as it came and a 12-megapixel one touches little
+ * fresh memory.
  * local-upscale-2x/4x are Lanczos-3 with iterative back-projection and
- * an unsharp mask at the input's scale.  Tuning constants come from the
+ * an unsharp mask at the input's scale (wider and gentler for 4x).  Tuning constants come from the
  * benchmark (scripts/bench-engine); the stage decisions and timings go
  * to the debug log.
  *
@@ -36,15 +42,21 @@
  * Tuning, from the benchmark (bench/engine-results.md).  Specks per
  * megapixel that make a photo dusty rather than detailed; scratches that
  * make it scratched; the smallest defect contrast; JPEG block step to
- * noise sigma; back-projection rounds and default sharpening of the
- * upscalers.
+ * noise sigma; the least noise sigma worth denoising (a clean photo
+ * measures 1.5-2.2 from its own fine texture); back-projection rounds,
+ * default sharpening of the upscalers and the width (input pixels) and
+ * gain of their unsharp masks.
  */
 #define DUST_PER_MP	2000.0
 #define LINES_MIN	7
 #define DEFECT_THR	70.0f
 #define JPEG_SIGMA	1.2f
+#define NOISE_MIN	2.5f
 #define UP_ITERS	3
 #define UP_SHARPEN	0.2f
+#define UP2_SIGMA	0.8f
+#define UP4_SIGMA	1.6f
+#define UP4_GAIN	0.5f
 
 struct restore_opts {
 	float	 strength;
@@ -220,6 +232,21 @@ plane_alloc(size_t w, size_t h)
 	return flt_plane_alloc(w, h);
 }
 
+/* The geometry of im's planes, none made yet. */
+static void
+planes_init(struct planes *pl, const struct pr_image *im)
+{
+
+	memset(pl, 0, sizeof(*pl));
+	pl->w = im->w;
+	pl->h = im->h;
+	pl->nc = im->channels <= 2 ? 1 : 3;
+}
+
+/*
+ * Make the float planes of im, the first time a stage is going to change
+ * the photo (one that needs nothing is copied as it is).
+ */
 static int
 planes_from(struct planes *pl, const struct pr_image *im)
 {
@@ -227,10 +254,9 @@ planes_from(struct planes *pl, const struct pr_image *im)
 	unsigned ch = im->channels;
 	int c;
 
-	memset(pl, 0, sizeof(*pl));
-	pl->w = im->w;
-	pl->h = im->h;
-	pl->nc = ch <= 2 ? 1 : 3;
+	if (pl->p[0] != NULL)
+		return 0;
+	planes_init(pl, im);
 	n = pl->w * pl->h;
 	for (c = 0; c < pl->nc; c++)
 		if ((pl->p[c] = plane_alloc(pl->w, pl->h)) == NULL) {
@@ -307,7 +333,8 @@ image_alloc(struct pr_image *out, size_t w, size_t h, unsigned ch,
  * sample in a million (dust and noise are gone by the time this runs).
  */
 static void
-levels(const struct planes *pl, float *lo, float *hi)
+levels(const struct planes *pl, const struct pr_image *in, float *lo,
+    float *hi)
 {
 	uint32_t hist[256];
 	size_t n = pl->w * pl->h, i, step = n > 4000000 ? 3 : 1;
@@ -317,10 +344,16 @@ levels(const struct planes *pl, float *lo, float *hi)
 	for (c = 0; c < pl->nc; c++) {
 		memset(hist, 0, sizeof(hist));
 		cnt = 0;
-		for (i = 0; i < n; i += step) {
-			hist[to8(pl->p[c][i])]++;
-			cnt++;
-		}
+		if (pl->p[c] != NULL)
+			for (i = 0; i < n; i += step) {
+				hist[to8(pl->p[c][i])]++;
+				cnt++;
+			}
+		else
+			for (i = 0; i < n; i += step) {
+				hist[in->px[i * in->channels + (size_t)c]]++;
+				cnt++;
+			}
 		cut = cnt / 1000000;
 		for (acc = 0, b = 0; b < 255; b++)
 			if ((acc += hist[b]) > cut)
@@ -342,16 +375,16 @@ levels(const struct planes *pl, float *lo, float *hi)
  * black point brought back to zero with 255 fixed.  Runs only when the
  * blacks are lifted.  A strong
  * cast also took saturation, which is given partly back.  Returns
- * whether it ran.
+ * whether it ran (1), 0, or -1 (memory).
  */
 static int
-stage_color(struct planes *pl, float strength)
+stage_color(struct planes *pl, const struct pr_image *in, float strength)
 {
 	float lo[3] = { 0 }, hi[3] = { 0 }, minlo, maxlo, minhi, maxhi, hm, sat;
 	size_t n = pl->w * pl->h, i;
 	int c, cast, faded;
 
-	levels(pl, lo, hi);
+	levels(pl, in, lo, hi);
 	minlo = maxlo = lo[0];
 	minhi = maxhi = hi[0];
 	for (c = 1; c < pl->nc; c++) {
@@ -377,6 +410,8 @@ stage_color(struct planes *pl, float strength)
 	 * Near-white highlights were white (the paper is tinted); others
 	 * are a dim picture and stay where they are.
 	 */
+	if (planes_from(pl, in) == -1)
+		return -1;
 	hm = maxhi >= 235.0f ? 255.0f : maxhi;
 	for (c = 0; c < pl->nc; c++) {
 		float g = hm / hi[c], lo1 = lo[c] * g, k;
@@ -400,29 +435,51 @@ stage_color(struct planes *pl, float strength)
 }
 
 /*
- * Luminance detail for the unsharp mask: L minus a 5x5 binomial blur of
- * L (sigma about 1), from a ring of five horizontally blurred rows.
+ * Unsharp mask on luminance (added equally to every channel so colours
+ * keep their hue), with a soft threshold so residual noise is not
+ * sharpened, on the planes or (when there are none) on the 8-bit im.
+ * The detail is L minus a 5x5 binomial blur of L (sigma about 1), made
+ * in place a row at a time: a ring of five horizontally blurred rows,
+ * each blurred before the row it comes from is changed.
  */
-static int
-luma_detail(const struct planes *pl, float *D)
+/* Luminance at i of the planes, or of the 8-bit im when there are none. */
+static inline float
+cur_lum(const struct planes *pl, const struct pr_image *im, size_t i)
 {
-	size_t w = pl->w, h = pl->h, x, y;
-	float *ring;
-	ptrdiff_t tag[5];
-	int k;
 
-	if ((ring = plane_alloc(w, 5)) == NULL)
+	if (pl->p[0] != NULL)
+		return pl->nc == 3 ? (pl->p[0][i] + pl->p[1][i] +
+		    pl->p[2][i]) / 3.0f : pl->p[0][i];
+	if (im->channels >= 3)
+		return ((float)im->px[i * im->channels] +
+		    (float)im->px[i * im->channels + 1] +
+		    (float)im->px[i * im->channels + 2]) / 3.0f;
+	return (float)im->px[i * im->channels];
+}
+
+static int
+stage_sharpen(struct planes *pl, struct pr_image *im, float amount,
+    float thr)
+{
+	static const float kw[5] = { 1 / 16.0f, 4 / 16.0f, 6 / 16.0f,
+	    4 / 16.0f, 1 / 16.0f };
+	size_t w = pl->w, h = pl->h, x, y;
+	float *ring, *d, *lr;
+	ptrdiff_t tag[5];
+	int k, c;
+
+	if (amount <= 0.0f)
+		return 0;
+	if ((ring = plane_alloc(w + 4, 7)) == NULL)
 		return -1;
+	d = ring + 5 * w;
+	lr = d + w;
 	for (k = 0; k < 5; k++)
 		tag[k] = -1;
 	for (y = 0; y < h; y++) {
-		float *d = D + y * w;
-
 		for (x = 0; x < w; x++)
 			d[x] = 0.0f;
 		for (k = -2; k <= 2; k++) {
-			static const float kw[5] = { 1 / 16.0f, 4 / 16.0f,
-			    6 / 16.0f, 4 / 16.0f, 1 / 16.0f };
 			ptrdiff_t sy = (ptrdiff_t)y + k;
 			size_t slot;
 			float *r;
@@ -432,25 +489,16 @@ luma_detail(const struct planes *pl, float *D)
 			slot = (size_t)sy % 5;
 			r = ring + slot * w;
 			if (tag[slot] != sy) {
-				for (x = 0; x < w; x++) {
-					float a = 0.0f;
-					int j;
-
-					for (j = -2; j <= 2; j++) {
-						ptrdiff_t sx = (ptrdiff_t)x + j;
-						size_t ii;
-
-						sx = sx < 0 ? 0 :
-						    sx >= (ptrdiff_t)w ?
-						    (ptrdiff_t)w - 1 : sx;
-						ii = (size_t)sy * w + (size_t)sx;
-						a += kw[j + 2] * (pl->nc == 3 ?
-						    (pl->p[0][ii] + pl->p[1][ii] +
-						    pl->p[2][ii]) / 3.0f :
-						    pl->p[0][ii]);
-					}
-					r[x] = a;
-				}
+				/* The row's luminance, edges replicated. */
+				for (x = 0; x < w; x++)
+					lr[x + 2] = cur_lum(pl, im,
+					    (size_t)sy * w + x);
+				lr[0] = lr[1] = lr[2];
+				lr[w + 2] = lr[w + 3] = lr[w + 1];
+				for (x = 0; x < w; x++)
+					r[x] = kw[0] * (lr[x] + lr[x + 4]) +
+					    kw[1] * (lr[x + 1] + lr[x + 3]) +
+					    kw[2] * lr[x + 2];
 				tag[slot] = sy;
 			}
 			for (x = 0; x < w; x++)
@@ -458,38 +506,24 @@ luma_detail(const struct planes *pl, float *D)
 		}
 		for (x = 0; x < w; x++) {
 			size_t ii = y * w + x;
-			float l = pl->nc == 3 ? (pl->p[0][ii] + pl->p[1][ii] +
-			    pl->p[2][ii]) / 3.0f : pl->p[0][ii];
+			float v = cur_lum(pl, im, ii) - d[x], a = fabsf(v);
 
-			d[x] = l - d[x];
+			v = a <= thr ? 0.0f : (v > 0 ? a - thr : thr - a);
+			if (v == 0.0f)
+				continue;
+			if (pl->p[0] != NULL)
+				for (c = 0; c < pl->nc; c++)
+					pl->p[c][ii] += amount * v;
+			else
+				for (c = 0; c < pl->nc; c++) {
+					uint8_t *q = im->px + ii *
+					    im->channels + (size_t)c;
+
+					*q = to8((float)*q + amount * v);
+				}
 		}
 	}
 	free(ring);
-	return 0;
-}
-
-/*
- * Unsharp mask on luminance (added equally to every channel so colours
- * keep their hue), with a soft threshold so residual noise is not
- * sharpened.
- */
-static int
-stage_sharpen(struct planes *pl, float amount, float thr, float *D)
-{
-	size_t n = pl->w * pl->h, i;
-	int c;
-
-	if (amount <= 0.0f)
-		return 0;
-	if (luma_detail(pl, D) == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		float d = D[i], a = fabsf(d);
-
-		d = a <= thr ? 0.0f : (d > 0 ? a - thr : thr - a);
-		for (c = 0; c < pl->nc; c++)
-			pl->p[c][i] += amount * d;
-	}
 	return 0;
 }
 
@@ -544,22 +578,27 @@ run_restore(const struct restore_opts *o, const struct pr_image *in,
 {
 	struct planes pl;
 	struct jpeg_model jm;
+	struct guide g;
+	const struct pr_image *cur = in;	/* the photo so far */
 	uint8_t *mask = NULL;
-	float sigma, blk, step, sig_eff, *work = NULL;
+	float sigma, blk, step, sig_eff, *Y = NULL;
 	size_t n, i;
-	int denoised = 0;
+	int denoised = 0, deblocked = 0, rcc;
 	double t0 = tnow(), t;
 	enum img_err rc = IMG_ENOMEM;
 
-	memset(&pl, 0, sizeof(pl));
-	if (planes_from(&pl, in) == -1)
-		goto err;
+	/*
+	 * The measurements and the defect detector read the 8-bit input
+	 * (or the planes once made); the float planes are made only when a
+	 * stage is going to change the photo.
+	 */
+	planes_init(&pl, in);
 	n = pl.w * pl.h;
-	/* One scratch plane for every stage: fresh pages cost page faults. */
-	if ((work = plane_alloc(pl.w, pl.h)) == NULL)
-		goto err;
-	sigma = flt_noise_sigma(pl.p, pl.nc, pl.w, pl.h);
-	blk = flt_blockiness(pl.p, pl.nc, pl.w, pl.h, &step);
+	memset(&g, 0, sizeof(g));
+	g.px = in->px;
+	g.ch = in->channels;
+	sigma = flt_noise_sigma(&g, pl.w, pl.h);
+	blk = flt_blockiness(&g, pl.w, pl.h, &step);
 	log_debug("engine: %zux%zu nc %d sigma %.2f blockiness %.2f step "
 	    "%.2f (%.3f s)", pl.w, pl.h, pl.nc, sigma, blk, step,
 	    tnow() - t0);
@@ -570,29 +609,55 @@ run_restore(const struct restore_opts *o, const struct pr_image *in,
 	 */
 	sig_eff = sigma;
 	memset(&jm, 0, sizeof(jm));
-	if (blk > 1.25f && step > 0.5f) {
+	if (blk > 1.25f && step > 0.5f)
 		sig_eff = fmaxf(sigma, JPEG_SIGMA * step);
-		t = tnow();
-		if (flt_jpeg_estimate(pl.p, pl.nc, pl.w, pl.h, work, &jm) == -1)
-			goto err;
-		log_debug("engine: jpeg grid %u,%u, %d of 64 steps known, DC %.0f "
-		    "(%.3f s)", jm.px, jm.py, jm.known, jm.q[0], tnow() - t);
-	}
 
-	if (o->denoise && sig_eff >= 2.0f) {
+	if (o->denoise && sig_eff >= NOISE_MIN) {
 		int R = sig_eff > 10.0f ? 4 : 3, P = 1;
 		float hfac = 0.7f + 0.6f * o->strength;
+		struct nlm_io io;
 
+		t = tnow();
+		memset(&io, 0, sizeof(io));
 		if (sig_eff > sigma) {
 			R = 5;
 			hfac = 1.0f + 0.6f * o->strength;
+			deblocked = 1;
+			/* Its luma, kept for the projection afterwards. */
+			if (planes_from(&pl, in) == -1 ||
+			    (Y = plane_alloc(pl.w, pl.h)) == NULL ||
+			    flt_jpeg_estimate(pl.p, pl.nc, pl.w, pl.h, Y,
+			    &jm) == -1)
+				goto err;
+			log_debug("engine: jpeg grid %u,%u, %d of 64 steps "
+			    "known, DC %.0f (%.3f s)", jm.px, jm.py, jm.known,
+			    jm.q[0], tnow() - t);
+			io.pl = pl.p;
+			io.nc = pl.nc;
+		} else {
+			/*
+			 * Straight from the input into the output: no float
+			 * planes unless a later stage needs them (fresh
+			 * memory is the dearest thing on a 12-megapixel
+			 * photo).
+			 */
+			if (image_alloc(out, pl.w, pl.h, in->channels,
+			    in->format) == -1)
+				goto err;
+			if (in->channels == 2 || in->channels == 4)
+				memcpy(out->px, in->px, n * in->channels);
+			io.src = in->px;
+			io.dst = out->px;
+			io.ch = in->channels;
+			cur = out;
 		}
-		t = tnow();
-		if (flt_nlm(pl.p, pl.nc, pl.w, pl.h, R, P, sig_eff, hfac) == -1)
+		if (flt_nlm(&io, pl.w, pl.h, R, P, sig_eff, hfac) == -1)
 			goto err;
 		denoised = 1;
 		if (jm.known > 0)
-			flt_jpeg_project(pl.p, pl.nc, pl.w, pl.h, work, &jm);
+			flt_jpeg_project(pl.p, pl.nc, pl.w, pl.h, Y, &jm);
+		free(Y);
+		Y = NULL;
 		log_debug("engine: nlm R %d P %d sigma %.2f h %.2f (%.3f s)", R,
 		    P, sig_eff, hfac, tnow() - t);
 	}
@@ -612,9 +677,15 @@ run_restore(const struct restore_opts *o, const struct pr_image *in,
 		t = tnow();
 		if ((mask = malloc(n)) == NULL)
 			goto err;
-		nd = flt_defects(pl.p, pl.nc, pl.w, pl.h, thr, mask, work,
-		    &ds);
-		if (nd < 0)
+		memset(&g, 0, sizeof(g));
+		if (pl.p[0] != NULL) {
+			g.pl = pl.p;
+			g.nc = pl.nc;
+		} else {
+			g.px = cur->px;
+			g.ch = cur->channels;
+		}
+		if ((nd = flt_defects(&g, pl.w, pl.h, thr, mask, &ds)) < 0)
 			goto err;
 		/*
 		 * Fine detail (catchlights, stars, lettering) also makes
@@ -623,7 +694,8 @@ run_restore(const struct restore_opts *o, const struct pr_image *in,
 		 */
 		run = ds.lines >= LINES_MIN || (double)ds.dust >= fmax(20.0,
 		    DUST_PER_MP * (double)n / 1e6);
-		if (run && flt_inpaint(pl.p, pl.nc, pl.w, pl.h, mask) == -1)
+		if (run && (planes_from(&pl, cur) == -1 ||
+		    flt_inpaint(pl.p, pl.nc, pl.w, pl.h, mask) == -1))
 			goto err;
 		log_debug("engine: defects %lld px (%.3f%%), %lld dust, %lld "
 		    "lines: %s (%.3f s)", (long long)nd, 100.0 * (double)nd /
@@ -634,32 +706,48 @@ run_restore(const struct restore_opts *o, const struct pr_image *in,
 	}
 
 	t = tnow();
-	if (o->color && stage_color(&pl, o->strength) &&
-	    stage_clahe(&pl, o->strength) == -1)
-		goto err;
+	if (o->color) {
+		if ((rcc = stage_color(&pl, cur, o->strength)) == -1)
+			goto err;
+		if (rcc == 1 && stage_clahe(&pl, o->strength) == -1)
+			goto err;
+	}
 	log_debug("engine: colour (%.3f s)", tnow() - t);
 
-	/* Give denoised edges back a little crispness. */
+	/*
+	 * Give denoised edges back a little crispness; not to a deblocked
+	 * JPEG, where it would bring back the ringing and the block edges.
+	 */
 	t = tnow();
-	if (denoised && stage_sharpen(&pl, 0.15f *
-	    o->strength, 2.0f + 1.5f * sig_eff, work) == -1)
+	if (denoised && !deblocked && stage_sharpen(&pl, out, 0.15f *
+	    o->strength, 2.0f + 1.5f * sig_eff) == -1)
 		goto err;
 	log_debug("engine: sharpen (%.3f s)", tnow() - t);
 
-	if (image_alloc(out, pl.w, pl.h, in->channels, in->format) == -1)
+	if (out->px == NULL && image_alloc(out, pl.w, pl.h, in->channels,
+	    in->format) == -1)
 		goto err;
-	planes_to(&pl, out);
-	if (in->channels == 2 || in->channels == 4)
-		for (i = 0; i < n; i++)
-			out->px[i * in->channels + in->channels - 1] =
-			    in->px[i * in->channels + in->channels - 1];
-	log_debug("engine: total %.3f s", tnow() - t0);
+	if (pl.p[0] == NULL) {
+		/* Nothing called for a change: the photo as it came. */
+		if (cur == in)
+			memcpy(out->px, in->px, n * in->channels);
+	} else {
+		planes_to(&pl, out);
+		if (in->channels == 2 || in->channels == 4)
+			for (i = 0; i < n; i++)
+				out->px[i * in->channels + in->channels - 1] =
+				    in->px[i * in->channels + in->channels - 1];
+	}
+	log_debug("engine: total %.3f s%s", tnow() - t0, pl.p[0] == NULL && cur == in ?
+	    " (unchanged)" : "");
 	rc = IMG_OK;
 err:
-	if (rc != IMG_OK)
+	if (rc != IMG_OK) {
+		img_free(out);
 		ereason(reason, sz, "%s", img_strerror(rc));
+	}
 	free(mask);
-	free(work);
+	free(Y);
 	planes_free(&pl);
 	return rc;
 }
@@ -735,11 +823,15 @@ run_upscale(const struct upscale_opts *o, const struct pr_image *in,
 			/*
 			 * Unsharp mask at the input's scale (its mid
 			 * frequencies, enlarged and added), which is where
-			 * the lost detail was, and cheap.
+			 * the lost detail was, and cheap.  Four times
+			 * enlarged, a wider and gentler one: the narrow one
+			 * rings around the edges.
 			 */
-			flt_gauss(src, D, D + n, w, h, 0.8f);
+			flt_gauss(src, D, D + n, w, h, o->scale == 4 ?
+			    UP4_SIGMA : UP2_SIGMA);
 			for (i = 0; i < n; i++)
-				D[i] = o->sharpen * (src[i] - D[i]);
+				D[i] = (o->scale == 4 ? UP4_GAIN : 1.0f) *
+				    o->sharpen * (src[i] - D[i]);
 			if (flt_resize(D, w, h, est, W, H, 1) == -1)
 				goto err;
 		}

@@ -3,7 +3,8 @@
  * planes (see img_int.h).  Written for one core and bounded memory: the
  * expensive filter (non-local means) runs in tiles of a few hundred
  * kilobytes that stay in the L2 cache, and its inner loops use GCC/Clang
- * four-lane vector extensions so they are vectorised at -O2 on any target.
+ * vector extensions so they are vectorised at -O2 on any target (with an
+ * AVX2 clone on x86-64 GCC builds).
  */
 #include <sys/mman.h>
 
@@ -46,15 +47,6 @@ splat(float f)
 	v4f v = { f, f, f, f };
 
 	return v;
-}
-
-/* max(v, 0) lane by lane. */
-static inline v4f
-relu4(v4f v)
-{
-	v4f z = splat(0.0f);
-
-	return (v4f)((v4i)v & (v4i)(v > z));
 }
 
 static inline v4f
@@ -109,6 +101,20 @@ lum(float *const *pl, int nc, size_t i)
 	if (nc == 3)
 		return (pl[0][i] + pl[1][i] + pl[2][i]) * (1.0f / 3.0f);
 	return pl[0][i];
+}
+
+/* Luminance of a guide (float planes or 8-bit pixels) at index i. */
+static inline float
+glum(const struct guide *g, size_t i)
+{
+
+	if (g->px != NULL) {
+		const uint8_t *p = g->px + i * g->ch;
+
+		return g->ch >= 3 ? ((float)p[0] + (float)p[1] +
+		    (float)p[2]) * (1.0f / 3.0f) : (float)p[0];
+	}
+	return lum(g->pl, g->nc, i);
 }
 
 /*
@@ -178,7 +184,7 @@ hist_median(const uint32_t *hist, uint64_t n)
  */
 /* Robust noise sigma of the mean plane; see img_int.h. */
 float
-flt_noise_sigma(float *const *pl, int nc, size_t w, size_t h)
+flt_noise_sigma(const struct guide *g, size_t w, size_t h)
 {
 	uint32_t *hist;
 	uint64_t n = 0;
@@ -197,8 +203,8 @@ flt_noise_sigma(float *const *pl, int nc, size_t w, size_t h)
 
 		for (bx = 0; bx < bw; bx += step) {
 			size_t i = r0 + 2 * bx, j = r1 + 2 * bx;
-			float d = (lum(pl, nc, i) - lum(pl, nc, i + 1) -
-			    lum(pl, nc, j) + lum(pl, nc, j + 1)) * 0.5f;
+			float d = (glum(g, i) - glum(g, i + 1) -
+			    glum(g, j) + glum(g, j + 1)) * 0.5f;
 			size_t b = (size_t)(fabsf(d) * BINW);
 
 			hist[b < NBINS ? b : NBINS - 1]++;
@@ -216,7 +222,7 @@ flt_noise_sigma(float *const *pl, int nc, size_t w, size_t h)
  */
 /* JPEG blockiness on the 8-pixel grid; see img_int.h. */
 float
-flt_blockiness(float *const *pl, int nc, size_t w, size_t h, float *step)
+flt_blockiness(const struct guide *g, size_t w, size_t h, float *step)
 {
 	double bs = 0, is = 0;
 	uint64_t bn = 0, in = 0;
@@ -233,10 +239,9 @@ flt_blockiness(float *const *pl, int nc, size_t w, size_t h, float *step)
 		size_t r = y * w;
 
 		for (x = 1; x < w; x++) {
-			float dx = fabsf(lum(pl, nc, r + x) -
-			    lum(pl, nc, r + x - 1));
-			float dy = fabsf(lum(pl, nc, r + x) -
-			    lum(pl, nc, r + x - w));
+			float l = glum(g, r + x);
+			float dx = fabsf(l - glum(g, r + x - 1));
+			float dy = fabsf(l - glum(g, r + x - w));
 
 			if ((x & 7) == 0) {
 				bs += dx;
@@ -284,9 +289,13 @@ struct nlm {
 	float		*mem;
 };
 
-/* Copy the padded tile (band y0, bh rows; columns x0...) out of planes. */
+/*
+ * Copy the padded tile (band y0, bh rows; columns x0...) out of the
+ * planes or the 8-bit source.
+ */
 static void
-nlm_fill(struct nlm *n, float *const *pl, size_t y0, size_t bh, size_t x0)
+nlm_fill(struct nlm *n, const struct nlm_io *io, size_t y0, size_t bh,
+    size_t x0)
 {
 	size_t py, px, sy, sx, o;
 	int c, M = n->M;
@@ -294,14 +303,29 @@ nlm_fill(struct nlm *n, float *const *pl, size_t y0, size_t bh, size_t x0)
 	for (py = 0; py < bh + 2 * (size_t)M; py++) {
 		sy = clampz((ptrdiff_t)(y0 + py) - M, n->h);
 		for (c = 0; c < n->nc; c++) {
-			const float *src = sy < y0 ?
-			    n->saved[c] + (sy + M - y0) * n->w :
-			    pl[c] + sy * n->w;
 			float *dst = n->Cp[c] + py * n->PW;
 
-			for (px = 0; px < n->PW; px++) {
-				sx = clampz((ptrdiff_t)(x0 + px) - M, n->w);
-				dst[px] = src[sx];
+			if (io->pl == NULL) {
+				const uint8_t *s8 = io->src +
+				    sy * n->w * io->ch + (size_t)c;
+
+				for (px = 0; px < n->PW; px++) {
+					sx = clampz((ptrdiff_t)(x0 + px) - M,
+					    n->w);
+					dst[px] = (float)s8[sx * io->ch];
+				}
+				continue;
+			}
+			{
+				const float *src = sy < y0 ?
+				    n->saved[c] + (sy + M - y0) * n->w :
+				    io->pl[c] + sy * n->w;
+
+				for (px = 0; px < n->PW; px++) {
+					sx = clampz((ptrdiff_t)(x0 + px) - M,
+					    n->w);
+					dst[px] = src[sx];
+				}
 			}
 		}
 		o = py * n->PW;
@@ -313,8 +337,28 @@ nlm_fill(struct nlm *n, float *const *pl, size_t y0, size_t bh, size_t x0)
 	}
 }
 
+/*
+ * The non-local means inner loops work eight lanes at a time: two SSE
+ * operations each on a plain x86-64 build, one AVX2 operation in the
+ * clone GCC makes for processors that have it (picked at load time).
+ * The helpers are macros so no 32-byte vector crosses a call.
+ */
+typedef float	v8f __attribute__((vector_size(32)));
+typedef int32_t	v8i __attribute__((vector_size(32)));
+
+#define LD8(v, p)	memcpy(&(v), (p), sizeof(v8f))
+#define ST8(p, v)	memcpy((p), &(v), sizeof(v8f))
+#define RELU8(v)	((v8f)((v8i)(v) & (v8i)((v) > zero8)))
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define NLM_CLONES	__attribute__((target_clones("avx2", "default")))
+#else
+#define NLM_CLONES
+#endif
+
 /* All offsets of one tile; results for the core go to bandout. */
-static void
+NLM_CLONES static void
 nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 {
 	const size_t PW = n->PW;
@@ -322,9 +366,17 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 	size_t ay0 = (size_t)P, ay1 = (size_t)M + bh + (size_t)R;
 	ptrdiff_t ax0 = P, ax1 = M + (ptrdiff_t)tw + R;
 	size_t rows = bh + 2 * (size_t)M, x, y;
-	const v4f vone = splat(1.0f), veighth = splat(0.125f),
-	    voff = splat(n->off), vh = splat(n->hinv), vnorm = splat(n->norm);
+	v8f zero8, vone, veighth, voff, vh, vnorm;
 	int dx, dy, c, k;
+
+	for (k = 0; k < 8; k++) {
+		zero8[k] = 0.0f;
+		vone[k] = 1.0f;
+		veighth[k] = 0.125f;
+		voff[k] = n->off;
+		vh[k] = n->hinv;
+		vnorm[k] = n->norm;
+	}
 
 	for (c = 0; c < nc; c++)
 		memcpy(n->ac[c], n->Cp[c], rows * PW * sizeof(float));
@@ -348,24 +400,30 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 				const float *a = n->Lp + y * PW;
 				float *e = n->E + y * PW;
 
-				for (x = 0; x < PW; x += 4) {
-					v4f d = ld4(a + x) - ld4(a + x + off);
+				for (x = 0; x < PW; x += 8) {
+					v8f d, d2;
 
-					st4(e + x, d * d);
+					LD8(d, a + x);
+					LD8(d2, a + x + off);
+					d -= d2;
+					d *= d;
+					ST8(e + x, d);
 				}
 			}
 			for (y = ys; y < ye; y++) {
 				float *vr = n->vrow;
 
 				/* Vertical patch sum. */
-				for (x = 0; x < PW; x += 4) {
-					v4f s = ld4(n->E + (y - (size_t)P) *
-					    PW + x);
+				for (x = 0; x < PW; x += 8) {
+					v8f s, s2;
 
-					for (k = 1; k <= 2 * P; k++)
-						s += ld4(n->E + (y - (size_t)P +
+					LD8(s, n->E + (y - (size_t)P) * PW + x);
+					for (k = 1; k <= 2 * P; k++) {
+						LD8(s2, n->E + (y - (size_t)P +
 						    (size_t)k) * PW + x);
-					st4(vr + x, s);
+						s += s2;
+					}
+					ST8(vr + x, s);
 				}
 				/*
 				 * Horizontal patch sum, the weight, and the
@@ -382,28 +440,39 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 						ac[c] = n->ac[c] + r;
 						cp[c] = n->Cp[c] + r;
 					}
-					for (x = 0; x < PW; x += 4) {
-						v4f s = ld4(vr + x - P), t, t2, wv;
+					for (x = 0; x < PW; x += 8) {
+						v8f s, s2, t, t2, wv, u;
 
-						for (k = 1; k <= 2 * P; k++)
-							s += ld4(vr + x - P + k);
-						t = relu4(s * vnorm - voff) * vh;
-						t = relu4(vone - t * veighth);
+						LD8(s, vr + x - P);
+						for (k = 1; k <= 2 * P; k++) {
+							LD8(s2, vr + x - P + k);
+							s += s2;
+						}
+						t = s * vnorm - voff;
+						t = RELU8(t) * vh;
+						t = vone - t * veighth;
+						t = RELU8(t);
 						t2 = t * t;
 						t2 = t2 * t2;
-						wv = t2 * t2 * ld4(n->mask + x);
-						st4(aw + x, ld4(aw + x) + wv);
-						st4(aw + x + off,
-						    ld4(aw + x + off) + wv);
+						LD8(u, n->mask + x);
+						wv = t2 * t2 * u;
+						LD8(u, aw + x);
+						u += wv;
+						ST8(aw + x, u);
+						LD8(u, aw + x + off);
+						u += wv;
+						ST8(aw + x + off, u);
 						for (c = 0; c < nc; c++) {
-							v4f a = ld4(cp[c] + x),
-							    b = ld4(cp[c] + x + off);
+							v8f va, vb;
 
-							st4(ac[c] + x,
-							    ld4(ac[c] + x) + wv * b);
-							st4(ac[c] + x + off,
-							    ld4(ac[c] + x + off) +
-							    wv * a);
+							LD8(va, cp[c] + x);
+							LD8(vb, cp[c] + x + off);
+							LD8(u, ac[c] + x);
+							u += wv * vb;
+							ST8(ac[c] + x, u);
+							LD8(u, ac[c] + x + off);
+							u += wv * va;
+							ST8(ac[c] + x + off, u);
 						}
 					}
 				}
@@ -422,15 +491,27 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 	}
 }
 
+/* Rounded and clamped to 0-255. */
+static inline uint8_t
+to8(float v)
+{
+
+	if (!(v > 0.0f))
+		return 0;
+	if (v >= 255.0f)
+		return 255;
+	return (uint8_t)(v + 0.5f);
+}
+
 /* Non-local means in bands and tiles; see img_int.h. */
 int
-flt_nlm(float *const *pl, int nc, size_t w, size_t h, int R, int P,
+flt_nlm(const struct nlm_io *io, size_t w, size_t h, int R, int P,
     float sigma, float hfac)
 {
 	struct nlm n;
 	size_t tilebuf, nbuf, y0, x0, bh, tw, i, need;
 	float *m;
-	int c;
+	int c, nc = io->pl != NULL ? io->nc : io->ch <= 2 ? 1 : 3;
 
 	if (nc < 1 || nc > NLM_MAXC || R < 1 || P < 0 || R + P > NLM_TH ||
 	    sigma <= 0.0f || hfac <= 0.0f || w == 0 || h == 0)
@@ -487,18 +568,26 @@ flt_nlm(float *const *pl, int nc, size_t w, size_t h, int R, int P,
 		bh = h - y0 < NLM_TH ? h - y0 : NLM_TH;
 		for (x0 = 0; x0 < w; x0 += tw) {
 			tw = w - x0 < NLM_TW ? w - x0 : NLM_TW;
-			nlm_fill(&n, pl, y0, bh, x0);
+			nlm_fill(&n, io, y0, bh, x0);
 			nlm_tile(&n, bh, x0, tw);
+		}
+		if (io->pl == NULL) {
+			/* 8-bit out: the source is not overwritten. */
+			for (c = 0; c < nc; c++)
+				for (i = 0; i < bh * w; i++)
+					io->dst[(y0 * w + i) * io->ch +
+					    (size_t)c] = to8(n.bandout[c][i]);
+			continue;
 		}
 		/* Keep the original rows the next band reads above it. */
 		if (y0 + bh < h)
 			for (c = 0; c < nc; c++)
 				for (i = 0; i < (size_t)n.M; i++)
-					memcpy(n.saved[c] + i * w, pl[c] +
+					memcpy(n.saved[c] + i * w, io->pl[c] +
 					    (y0 + bh - (size_t)n.M + i) * w,
 					    w * sizeof(float));
 		for (c = 0; c < nc; c++)
-			memcpy(pl[c] + y0 * w, n.bandout[c],
+			memcpy(io->pl[c] + y0 * w, n.bandout[c],
 			    bh * w * sizeof(float));
 	}
 	free(n.mem);
@@ -523,9 +612,12 @@ med7(float *v)
 	return v[3];
 }
 
-/* The 7x7 separable median of the guide at (x, y), borders replicated. */
+/*
+ * The 7x7 separable median of the luminance at column x, from the rows
+ * rp[-3..3] around it, borders replicated.
+ */
 static float
-sepmed7(float *const *pl, int nc, size_t w, size_t h, size_t x, size_t y)
+sepmed7(const float *const *rp, size_t w, size_t x)
 {
 	float col[7], v[7];
 	int i, j;
@@ -534,8 +626,7 @@ sepmed7(float *const *pl, int nc, size_t w, size_t h, size_t x, size_t y)
 		size_t sx = clampz((ptrdiff_t)x + i - 3, w);
 
 		for (j = 0; j < 7; j++)
-			v[j] = lum(pl, nc,
-			    clampz((ptrdiff_t)y + j - 3, h) * w + sx);
+			v[j] = rp[j - 3][sx];
 		col[i] = med7(v);
 	}
 	return med7(col);
@@ -547,8 +638,7 @@ sepmed7(float *const *pl, int nc, size_t w, size_t h, size_t x, size_t y)
  * so texture and edges raise the bar for what counts as a defect.
  */
 static float *
-activity(float *const *pl, int nc, size_t w, size_t h, size_t *gw,
-    size_t *gh)
+activity(const struct guide *g, size_t w, size_t h, size_t *gw, size_t *gh)
 {
 	size_t bw = (w + 7) / 8, bh = (h + 7) / 8, x, y, bx, by;
 	float *a, *m;
@@ -565,7 +655,7 @@ activity(float *const *pl, int nc, size_t w, size_t h, size_t *gw,
 	/* The lower quartile, not the mean: a scratch must not hide itself. */
 	for (by = 0; by < bh; by++)
 		for (bx = 0; bx < bw; bx++) {
-			float g[16];
+			float gs[16];
 			size_t k = 0, j;
 
 			/* Every other pixel both ways: 16 samples. */
@@ -573,16 +663,16 @@ activity(float *const *pl, int nc, size_t w, size_t h, size_t *gw,
 				for (x = bx * 8; x < bx * 8 + 8 && x + 1 < w;
 				    x += 2) {
 					size_t i = y * w + x;
-					float l = lum(pl, nc, i), t;
+					float l = glum(g, i), t;
 
-					t = fabsf(lum(pl, nc, i + 1) - l) +
-					    fabsf(lum(pl, nc, i + w) - l);
-					/* Insertion keeps g sorted. */
-					for (j = k++; j > 0 && g[j - 1] > t; j--)
-						g[j] = g[j - 1];
-					g[j] = t;
+					t = fabsf(glum(g, i + 1) - l) +
+					    fabsf(glum(g, i + w) - l);
+					/* Insertion keeps gs sorted. */
+					for (j = k++; j > 0 && gs[j - 1] > t; j--)
+						gs[j] = gs[j - 1];
+					gs[j] = t;
 				}
-			a[by * bw + bx] = k ? g[k / 4] : 0.0f;
+			a[by * bw + bx] = k ? gs[k / 4] : 0.0f;
 		}
 	for (by = 0; by < bh; by++)
 		for (bx = 0; bx < bw; bx++) {
@@ -700,23 +790,24 @@ err:
 	return rc;
 }
 
+/* Rows of luminance kept around the current one (a power of two). */
+#define DEF_RING	16
+
 /* Dust and scratch mask; see img_int.h. */
 int64_t
-flt_defects(float *const *pl, int nc, size_t w, size_t h, float thr,
-    uint8_t *mask, float *L, struct defect_stats *st)
+flt_defects(const struct guide *g, size_t w, size_t h, float thr,
+    uint8_t *mask, struct defect_stats *st)
 {
 	static const int dir[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 },
 	    { 1, -1 } };
-	size_t x, y, i, gw, gh;
+	size_t x, y, i, gw, gh, filled = 0;
 	int64_t n = 0;
-	float *act, *const *lp, *rrow, *vrow;
+	float *act, *rrow, *vrow, *ring;
+	const float *rows[9], *const *rp = rows + 4;
 	int dx, dy;
 
 	memset(st, 0, sizeof(*st));
-	for (i = 0; i < w * h; i++)
-		L[i] = lum(pl, nc, i);
-	lp = &L;
-	if ((act = activity(lp, 1, w, h, &gw, &gh)) == NULL)
+	if ((act = activity(g, w, h, &gw, &gh)) == NULL)
 		return -1;
 	/*
 	 * A defect is a ridge or a valley, not an edge: seen across it in
@@ -725,30 +816,42 @@ flt_defects(float *const *pl, int nc, size_t w, size_t h, float thr,
 	 * threshold, which grows with the local activity.  That cheap test
 	 * picks the few pixels worth a median, and the distance from the
 	 * median must agree.  Codes: 0 clean, 1 weak, 2 strong, 3 weak next
-	 * to strong.
+	 * to strong.  The luminance is made a row at a time into a ring of
+	 * DEF_RING rows (nine are read around the current one).
 	 */
-	if ((rrow = alloc3(w + 4, 2, sizeof(float))) == NULL) {
+	if ((rrow = alloc3(w + 4, 2 + DEF_RING, sizeof(float))) == NULL) {
 		free(act);
 		return -1;
 	}
 	vrow = rrow + w + 4;
+	ring = vrow + w + 4;
 	for (y = 0; y < h; y++) {
-		int inner = y >= 4 && y + 4 < h;
-		size_t x0 = 0;
+		size_t x0 = 4;
+		int k;
 
+		/* Make the rows up to y + 4 (the ring never overtakes). */
+		for (; filled < h && filled <= y + 4; filled++) {
+			float *r = ring + (filled & (DEF_RING - 1)) * (w + 4);
+
+			for (x = 0; x < w; x++)
+				r[x] = glum(g, filled * w + x);
+		}
+		for (k = -4; k <= 4; k++)
+			rows[k + 4] = ring + (clampz((ptrdiff_t)y + k, h) &
+			    (DEF_RING - 1)) * (w + 4);
 		/* Ridge and valley strength, four pixels at a time inside. */
-		if (inner && w >= 12) {
+		if (w >= 12) {
 			for (x = 4; x + 4 + 4 <= w; x += 4) {
-				const float *c = L + y * w + x;
-				v4f l = ld4(c), rg = splat(-1e30f), vl = rg;
-				int k, d;
+				v4f l = ld4(rp[0] + x), rg = splat(-1e30f),
+				    vl = rg;
+				int d;
 
 				for (d = 2; d <= 4; d += 2)
 					for (k = 0; k < 4; k++) {
-						ptrdiff_t o = dir[k][1] * d *
-						    (ptrdiff_t)w + dir[k][0] * d;
-						v4f pa = l - ld4(c - o),
-						    pb = l - ld4(c + o);
+						int ox = dir[k][0] * d,
+						    oy = dir[k][1] * d;
+						v4f pa = l - ld4(rp[-oy] + x - ox),
+						    pb = l - ld4(rp[oy] + x + ox);
 
 						rg = vmax4(rg, vmin4(pa, pb));
 						vl = vmax4(vl, -vmax4(pa, pb));
@@ -760,27 +863,25 @@ flt_defects(float *const *pl, int nc, size_t w, size_t h, float thr,
 		}
 		for (x = 0; x < w; x++) {
 			float l, md, r, t, ridge = -1e30f, valley = -1e30f;
-			int k, d;
+			int d;
 
 			i = y * w + x;
 			mask[i] = 0;
 			t = fmax2(thr, DEFECT_ACT * act[(y / 8) * gw + x / 8]);
-			l = L[i];
-			if (x0 > 0 && x >= 4 && x < x0) {
+			l = rp[0][x];
+			if (w >= 12 && x >= 4 && x < x0) {
 				ridge = rrow[x];
 				valley = vrow[x];
 			} else
 				for (d = 2; d <= 4; d += 2)
 					for (k = 0; k < 4; k++) {
-						ptrdiff_t ox = dir[k][0] * d,
-						    oy = dir[k][1] * d;
+						ptrdiff_t ox = dir[k][0] * d;
+						int oy = dir[k][1] * d;
 						float a, b;
 
-						a = L[clampz((ptrdiff_t)y - oy,
-						    h) * w + clampz((ptrdiff_t)x -
+						a = rp[-oy][clampz((ptrdiff_t)x -
 						    ox, w)];
-						b = L[clampz((ptrdiff_t)y + oy,
-						    h) * w + clampz((ptrdiff_t)x +
+						b = rp[oy][clampz((ptrdiff_t)x +
 						    ox, w)];
 						ridge = fmax2(ridge,
 						    fmin2(l - a, l - b));
@@ -790,7 +891,7 @@ flt_defects(float *const *pl, int nc, size_t w, size_t h, float thr,
 			r = fmax2(ridge, valley);
 			if (r < DEFECT_WEAK * t)
 				continue;
-			md = sepmed7(lp, 1, w, h, x, y);
+			md = sepmed7(rp, w, x);
 			r = fmin2(r, ridge > valley ? l - md : md - l);
 			mask[i] = r > t ? 2 : r > DEFECT_WEAK * t ? 1 : 0;
 		}

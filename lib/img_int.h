@@ -19,29 +19,56 @@
 float	*flt_plane_alloc(size_t w, size_t h);
 
 /*
- * Robust noise estimate of the mean of nc planes: the median absolute
- * value of the finest diagonal Haar detail divided by 0.6745 (Donoho's
- * MAD rule), sampled on a grid for large images.
+ * What the measurements and the defect detector look at: the mean of
+ * the colour channels (the luminance guide), either of nc float planes
+ * (px NULL) or of 8-bit interleaved pixels with ch channels (the input
+ * itself, before any plane is made: a photo that needs nothing never
+ * gets float planes).
  */
-float	 flt_noise_sigma(float *const *pl, int nc, size_t w, size_t h);
+struct guide {
+	float *const	*pl;
+	int		 nc;
+	const uint8_t	*px;
+	unsigned	 ch;
+};
 
 /*
- * Blockiness of the mean of nc planes on an 8-pixel grid: the mean
- * absolute step across block boundaries divided by that inside blocks
- * (about 1 for a natural image, above 1.3 for a coarse JPEG).  *step
- * receives the mean boundary step in excess of the inner one.
+ * Robust noise estimate of the guide: the median absolute value of the
+ * finest diagonal Haar detail divided by 0.6745 (Donoho's MAD rule),
+ * sampled on a grid for large images.
  */
-float	 flt_blockiness(float *const *pl, int nc, size_t w, size_t h,
+float	 flt_noise_sigma(const struct guide *g, size_t w, size_t h);
+
+/*
+ * Blockiness of the guide on an 8-pixel grid: the mean absolute step
+ * across block boundaries divided by that inside blocks (about 1 for a
+ * natural image, above 1.3 for a coarse JPEG).  *step receives the mean
+ * boundary step in excess of the inner one.
+ */
+float	 flt_blockiness(const struct guide *g, size_t w, size_t h,
 	    float *step);
 
 /*
- * Non-local means with weights from the mean of the nc planes and
- * applied to all of them, in place: search radius R, patch radius P,
- * noise sigma of the mean plane, and the filtering factor hfac (h =
- * hfac * sigma).  Works in bands and tiles with a few megabytes of
- * scratch memory.  Returns 0 or -1 (memory).
+ * What non-local means filters: nc float planes in place (pl set), or
+ * the colour channels of 8-bit interleaved pixels src (ch channels) into
+ * those of dst, rounded (pl NULL; src and dst must differ).
  */
-int	 flt_nlm(float *const *pl, int nc, size_t w, size_t h, int R, int P,
+struct nlm_io {
+	float *const	*pl;
+	int		 nc;
+	const uint8_t	*src;
+	uint8_t		*dst;
+	unsigned	 ch;
+};
+
+/*
+ * Non-local means with weights from the mean of the colour channels and
+ * applied to all of them: search radius R, patch radius P, noise sigma
+ * of the mean, and the filtering factor hfac (h = hfac * sigma).  Works
+ * in bands and tiles with a few megabytes of scratch memory.  Returns 0
+ * or -1 (memory).
+ */
+int	 flt_nlm(const struct nlm_io *io, size_t w, size_t h, int R, int P,
 	    float sigma, float hfac);
 
 struct defect_stats {
@@ -51,16 +78,15 @@ struct defect_stats {
 };
 
 /*
- * Dust and scratch detection on the mean of the nc planes: ridges or
- * valleys more than thr (raised with the local activity) from a 7x7
- * separable median, grown by hysteresis, then kept only as compact
- * specks or long straight thin lines.  mask (w * h bytes) receives 1 for
- * defects; scratch is a plane of w * h floats.  Returns the number of
- * defect pixels, or -1 (memory).
+ * Dust and scratch detection on the guide: ridges or valleys more than
+ * thr (raised with the local activity) from a 7x7 separable median,
+ * grown by hysteresis, then kept only as compact specks or long
+ * straight thin lines.  mask (w * h bytes) receives 1 for defects; the
+ * luminance is made a few rows at a time.  Returns the number of defect
+ * pixels, or -1 (memory).
  */
-int64_t	 flt_defects(float *const *pl, int nc, size_t w, size_t h,
-	    float thr, uint8_t *mask, float *scratch,
-	    struct defect_stats *st);
+int64_t	 flt_defects(const struct guide *g, size_t w, size_t h, float thr,
+	    uint8_t *mask, struct defect_stats *st);
 
 /*
  * Fill the masked pixels of every plane from the unmasked pixels around

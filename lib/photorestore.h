@@ -597,6 +597,19 @@ void		 resp_422(struct resp *, cJSON *list);
  * json_invalid / model_attributes_type answer and returns -1.
  */
 int		 req_json(const struct req *, struct resp *, cJSON **out);
+/*
+ * req_json(), after refusing a body that is not UTF-8 the way FastAPI
+ * does on the users and admin routes (400 "There was an error parsing the
+ * body"), so no invalid UTF-8 can reach the database or be echoed in a
+ * 422 "input".
+ */
+int		 req_json_utf8(const struct req *, struct resp *, cJSON **out);
+/*
+ * The length of the well-formed UTF-8 sequence at s (n bytes available),
+ * or 0 when there is none (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF).
+ */
+size_t		 utf8_seq(const unsigned char *s, size_t n);
 
 /*
  * Field readers for a parsed JSON body: each checks presence and type and

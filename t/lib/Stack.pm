@@ -8,6 +8,9 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
+use Scalar::Util ();
+
+our %LIVE;	# running stacks by address (weak references)
 use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP;
@@ -57,7 +60,11 @@ sub start {
 		$self->{https_port} = free_port();
 		my $out = $self->script('start');
 		$self->{start_output} = $out;
-		return $self if $? == 0;
+		if ($? == 0) {
+			$self->remember_pids;
+			Scalar::Util::weaken($LIVE{"$self"} = $self);
+			return $self;
+		}
 		$self->script('stop');
 		die "stack did not start:\n$out" if $try == 3 ||
 		    $out !~ /in use|bind|did not answer/;
@@ -169,13 +176,61 @@ sub jwt_payload {
 	return $json->decode(MIME::Base64::decode_base64($p));
 }
 
+# The pids of the stack's processes (nginx, the FastCGI masters, the
+# jobs worker), read once started: stop() can then end them even when
+# the VARDIR holding the pid files is gone.
+sub remember_pids {
+	my ($self) = @_;
+	my @p;
+	for my $f (glob "$self->{vardir}/run/*.pid") {
+		open(my $fh, '<', $f) or next;
+		my $pid = <$fh>;
+		push @p, $1 if defined $pid && $pid =~ /^(\d+)/;
+	}
+	$self->{pids} = \@p;
+}
+
 sub stop {
 	my ($self) = @_;
 	return if $self->{stopped} || $self->{pid} != $$;
-	$self->script('stop');
 	$self->{stopped} = 1;
+	delete $LIVE{"$self"};
+	if (-d "$self->{vardir}/run") {
+		$self->script('stop');
+		return;
+	}
+	# No pid files left (the directory was emptied first): signal the
+	# processes we saw start, then make sure.  A restart in the test may
+	# have replaced some; those still carry this VARDIR in their
+	# environment, which is what the sweep below looks for.
+	my @p = @{ $self->{pids} // [] };
+	for my $d (glob '/proc/[0-9]*') {
+		my ($pid) = $d =~ m{(\d+)$};
+		next if $pid == $$;
+		open(my $fh, '<', "$d/environ") or next;
+		local $/;
+		my $env = <$fh> // '';
+		push @p, $pid if index($env, "\0VARDIR=$self->{vardir}\0") >= 0 ||
+		    index($env, "VARDIR=$self->{vardir}\0") == 0;
+	}
+	kill 'TERM', @p if @p;
+	for (1 .. 50) {
+		last unless grep { kill 0, $_ } @p;
+		select(undef, undef, undef, 0.1);
+	}
+	kill 'KILL', @p if @p;
 }
 
 sub DESTROY { $_[0]->stop }
+
+# File::Temp removes the temporary VARDIRs in its own END block, which
+# runs before global destruction would call DESTROY on a test's
+# file-scoped stack: stop every stack still running here first (END
+# blocks run last-defined first, and this one comes after File::Temp's).
+END {
+	my $st = $?;
+	$_->stop for grep { defined } values %LIVE;
+	$? = $st;
+}
 
 1;

@@ -982,6 +982,39 @@ t_improves_psnr(void)
 	ok(p1 >= p0 + 2.0, "restoring sigma=15 noise gains >= 2 dB "
 	    "(%.2f -> %.2f)", p0, p1);
 	img_free(&out);
+
+	/* A clean photo needs nothing and comes back as it was. */
+	is_int(engine_run("local-restore", NULL, &clean, &out, why,
+	    sizeof(why)), IMG_OK, "restore of the clean photo runs");
+	ok(out.px != NULL && out.w == clean.w && out.h == clean.h &&
+	    memcmp(out.px, clean.px, n) == 0, "a clean photo is left "
+	    "unchanged (%.2f dB)", psnr(&clean, &out));
+	img_free(&out);
+
+	/* Denoised straight into the output: alpha still copied. */
+	if (clean.channels == 3) {
+		struct pr_image rgba = mkimg(clean.w, clean.h, 4);
+		size_t np = (size_t)clean.w * clean.h, bad = 0;
+		double p2;
+
+		for (i = 0; i < np; i++) {
+			memcpy(rgba.px + 4 * i, noisy.px + 3 * i, 3);
+			rgba.px[4 * i + 3] = (uint8_t)(i * 7);
+		}
+		is_int(engine_run("local-restore", NULL, &rgba, &out, why,
+		    sizeof(why)), IMG_OK, "restore of noisy RGBA runs");
+		for (i = 0; out.px != NULL && i < np; i++)
+			bad += out.px[4 * i + 3] != (uint8_t)(i * 7);
+		ok(out.px != NULL && bad == 0, "noisy RGBA: alpha kept "
+		    "(%zu differ)", bad);
+		for (i = 0; out.px != NULL && i < np; i++)
+			memcpy(noisy.px + 3 * i, out.px + 4 * i, 3);
+		p2 = psnr(&clean, &noisy);
+		ok(p2 >= p1 - 0.01 && p2 <= p1 + 0.01, "noisy RGBA: colour "
+		    "as for RGB (%.2f dB)", p2);
+		img_free(&out);
+		img_free(&rgba);
+	}
 	img_free(&noisy);
 	img_free(&clean);
 }
