@@ -80,16 +80,23 @@ sub wait_job {
 sub worker_pids {
 	my ($s) = @_;
 	my $pf = $s->vardir . '/run/worker.pid';
-	open my $fh, '<', $pf or return ();
-	chomp(my $m = <$fh> // '');
-	return () unless $m =~ /^\d+$/ && kill 0, $m;
 	my @kids;
-	for my $st (glob '/proc/[0-9]*/stat') {
-		open my $sh, '<', $st or next;
-		my $l = <$sh> // '';
-		push @kids, $1 if $l =~ /^(\d+) \(.*\) \S (\d+) / && $2 == $m;
+	# The master forks its children once the database is open and
+	# migrated: wait for them (slow under sanitizers and on PostgreSQL).
+	for my $try (1 .. 100) {
+		open my $fh, '<', $pf or return ();
+		chomp(my $m = <$fh> // '');
+		return () unless $m =~ /^\d+$/ && kill 0, $m;
+		@kids = ();
+		for my $st (glob '/proc/[0-9]*/stat') {
+			open my $sh, '<', $st or next;
+			my $l = <$sh> // '';
+			push @kids, $1 if $l =~ /^(\d+) \(.*\) \S (\d+) / &&
+			    $2 == $m;
+		}
+		return ($m, @kids) if @kids || $try == 100;
+		select(undef, undef, undef, 0.1);
 	}
-	return ($m, @kids);
 }
 
 # Start t/lib/fakeprovider.pl on a free port with its own request log;
