@@ -9,6 +9,7 @@ use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep);
 use lib 't/lib';
 use Stack;
+use Attack qw(children_of);
 
 plan skip_all => 'needs root (run the suite as root to test the drop)'
     unless $> == 0;
@@ -41,18 +42,10 @@ sub status {
 	my %s = map { /^(\w+):\s*(.*)$/ ? ($1 => $2) : () } <$fh>;
 	return \%s;
 }
-sub kids {
-	my @k;
-	for my $d (glob '/proc/[0-9]*') {
-		my ($p) = $d =~ /(\d+)$/;
-		push @k, $p if (status($p)->{PPid} // 0) == $pid;
-	}
-	return @k;
-}
 
 my @kids;
 for (1 .. 100) {
-	@kids = kids();
+	@kids = children_of($pid);
 	last if @kids >= 1 && -e "$vardir/photorestore.db";
 	sleep 0.05;
 }

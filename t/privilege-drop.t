@@ -10,6 +10,7 @@ use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep);
 use lib 't/lib';
 use Stack;
+use Attack qw(children_of);
 
 plan skip_all => 'needs root (run the suite as root to test the drop)'
     unless $> == 0;
@@ -43,19 +44,10 @@ sub status {
 	my %s = map { /^(\w+):\s*(.*)$/ ? ($1 => $2) : () } <$fh>;
 	return \%s;
 }
-sub kids {
-	my @k;
-	for my $d (glob '/proc/[0-9]*') {
-		my ($p) = $d =~ /(\d+)$/;
-		my $st = status($p);
-		push @k, $p if ($st->{PPid} // 0) == $pid;
-	}
-	return @k;
-}
 
 my @kids;
 for (1 .. 100) {
-	@kids = kids();
+	@kids = children_of($pid);
 	last if @kids == 2 && -S "$tmp/auth.sock";
 	sleep 0.05;
 }

@@ -7,6 +7,7 @@ use warnings;
 use Time::HiRes qw(sleep time);
 use MIME::Base64 qw(decode_base64);
 use Stack;
+use Attack ();
 
 our $PHOTOS = "$Stack::TOP/../shared/testdata/photos";
 
@@ -87,13 +88,7 @@ sub worker_pids {
 		open my $fh, '<', $pf or return ();
 		chomp(my $m = <$fh> // '');
 		return () unless $m =~ /^\d+$/ && kill 0, $m;
-		@kids = ();
-		for my $st (glob '/proc/[0-9]*/stat') {
-			open my $sh, '<', $st or next;
-			my $l = <$sh> // '';
-			push @kids, $1 if $l =~ /^(\d+) \(.*\) \S (\d+) / &&
-			    $2 == $m;
-		}
+		@kids = Attack::children_of($m);
 		return ($m, @kids) if @kids || $try == 100;
 		select(undef, undef, undef, 0.1);
 	}
