@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,14 +146,14 @@ health_handler(struct req *q, struct resp *r)
 }
 
 /* Serve one accepted request. */
-static void
+static int
 serve(const struct app *app, struct config *cfg, struct db **dbp,
     FCGX_Request *rq)
 {
 	struct req		 q;
 	struct resp		 r;
 	struct fcgi_io		 io;
-	const struct route	*rt;
+	const struct route	*rt = NULL;
 	const char		*s, *uri;
 	char			 path[4096], rid[64];
 	struct buf		 body;
@@ -243,6 +244,7 @@ out:
 	if (body.data != NULL)
 		pr_wipe(body.data, body.cap);
 	buf_free(&body);
+	return rt != NULL && (rt->flags & RT_STREAM);
 }
 
 /* The child: accept and serve until recycled or told to stop. */
@@ -251,7 +253,7 @@ child_main(const struct app *app, struct config *cfg, int fd)
 {
 	FCGX_Request	 rq;
 	struct db	*db = NULL;
-	int		 n = 0;
+	int		 n = 0, big;
 	struct sigaction sa;
 	sigset_t	 none;
 
@@ -274,8 +276,15 @@ child_main(const struct app *app, struct config *cfg, int fd)
 		if (FCGX_Accept_r(&rq) < 0)
 			break;
 		busy_flag = 1;
-		serve(app, cfg, &db, &rq);
+		big = serve(app, cfg, &db, &rq);
 		FCGX_Finish_r(&rq);
+		/*
+		 * An upload's image buffers were freed, but glibc keeps the
+		 * freed heap (its mmap threshold adapts upwards): give it
+		 * back, or each worker keeps megabytes it rarely needs.
+		 */
+		if (big)
+			malloc_trim(0);
 		busy_flag = 0;
 		n++;
 	}
@@ -435,6 +444,7 @@ fcgi_main(const struct app *app, int argc, char *argv[])
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
+	crypto_warm();
 	for (i = 0; i < n; i++)
 		kids[i] = spawn(app, cfg, fd);
 	log_info("serving with %d workers", n);

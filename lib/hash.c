@@ -1,11 +1,14 @@
 /*
- * hash.c: SHA-256 for the result cache (issue 10).  A crypto file: the
- * only place besides the other crypto files that includes OpenSSL.
+ * hash.c: SHA-256 for the result cache (issue 10), and the warm-up the
+ * FastCGI master runs before it forks.  A crypto file: the only place
+ * besides the other crypto files that includes OpenSSL.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "photorestore.h"
 
@@ -31,4 +34,28 @@ sha256_hex(const void *p, size_t n, char out[SHA256_HEXLEN + 1])
 	}
 	out[SHA256_HEXLEN] = '\0';
 	return 0;
+}
+
+/*
+ * Run once, before forking, each kind of operation the workers use
+ * (HMAC-SHA256, SHA-256, MD5, the random generator).  OpenSSL 3 builds
+ * its provider and method tables lazily on first use; done here, the
+ * tables are shared by the workers copy-on-write and each worker no
+ * longer faults in the ~1 MB of libcrypto code that builds them.  The
+ * random generator notices the fork (its fork id changes) and reseeds
+ * in each child.  Failures are harmless: the first request retries.
+ */
+void
+crypto_warm(void)
+{
+	static const unsigned char	 k[32];
+	unsigned char			 md[EVP_MAX_MD_SIZE];
+	unsigned int			 mdlen;
+
+	HMAC(EVP_sha256(), k, (int)sizeof(k), k, sizeof(k), md, &mdlen);
+	EVP_Digest(k, sizeof(k), md, &mdlen, EVP_sha256(), NULL);
+	EVP_Digest(k, sizeof(k), md, &mdlen, EVP_md5(), NULL);
+	if (RAND_bytes(md, 16) != 1)
+		return;
+	OPENSSL_cleanse(md, sizeof(md));
 }

@@ -1059,6 +1059,8 @@ enum pr_err	 db_cache_put(struct db *, int64_t user_id, const char *sha,
  */
 int		 sha256_hex(const void *, size_t n,
 		    char out[SHA256_HEXLEN + 1]);
+/* Build OpenSSL's lazy tables before fork (hash.c). */
+void		 crypto_warm(void);
 
 /*
  * lib/store.c: stored files and what the synchronous and background

@@ -93,6 +93,12 @@ $r = $s->request(POST => '/api/v1/restore', token => $tok,
 is($r->{status}, 422, 'not multipart: 422');
 is_deeply($r->{json}{detail}, [$missing{file}, $missing{model_id}],
     'not multipart: both missing');
+# A part named "" (name="") is a field nobody asks for: the image sent
+# under it does not count as "file".
+$r = post(['' => $small, 'a.png', 'image/png'], [model_id => 'local-restore']);
+is($r->{status}, 422, 'file sent as name="": 422');
+is_deeply($r->{json}{detail}, [$missing{file}],
+    'file sent as name="": file missing') or diag $r->{raw};
 # Missing wins over every later check.
 $r = post([file => 'garbage', '']);
 is_deeply($r->{json}{detail}, [$missing{model_id}],

@@ -58,6 +58,7 @@ onterm(int sig)
 int
 main(int argc, char *argv[])
 {
+	struct sigaction sa;
 	pid_t	 kids[64];
 	int	 n = 2, i;
 
@@ -68,8 +69,11 @@ main(int argc, char *argv[])
 	if (FCGX_Init() != 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, onterm);
-	signal(SIGINT, onterm);
+	/* No SA_RESTART: the wait below must return on SIGTERM. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = onterm;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	for (i = 0; i < n; i++) {
 		if ((kids[i] = fork()) == -1)
 			return 1;

@@ -274,6 +274,17 @@ t_basic(void)
 	e = run(CT, B "--" CRLF, strlen(B "--" CRLF), 0, -1, &r1);
 	ok(e == MP_OK && r1.nparts == 0, "close delimiter alone: no parts");
 
+	/*
+	 * name="" is a name (RFC 7578 requires the parameter, not a
+	 * non-empty value; python-multipart keeps such a field too): the
+	 * part is handed out, and no handler asks for a field named "".
+	 */
+	e = one_part("Content-Disposition: form-data; name=\"\"; "
+	    "filename=\"a.png\"", &r1);
+	ok(e == MP_OK && r1.nparts == 1 && r1.last.name[0] == '\0' &&
+	    strcmp(r1.last.filename, "a.png") == 0,
+	    "empty name: a part with name \"\"");
+
 	/* Filenames: empty, escapes, MSIE paths, RFC 8187, UTF-8 bytes. */
 	e = one_part("Content-Disposition: form-data; name=\"file\"; "
 	    "filename=\"\"", &r1);
