@@ -523,6 +523,15 @@ decode_png(const unsigned char *data, size_t len, int64_t max_pixels,
 	png_set_user_limits(png, 0x7fffffffL, 0x7fffffffL);
 	png_set_chunk_malloc_max(png, PNG_CHUNK_MAX);
 	png_set_chunk_cache_max(png, 1000);
+	/*
+	 * Only IHDR, PLTE, tRNS, IDAT and IEND matter here: every other
+	 * chunk is skipped unread (num_chunks -1: all ancillary chunks but
+	 * tRNS).  Otherwise libpng allocates and zeroes whatever a text
+	 * chunk's length claims, 1.5 GB for a 400-byte file, since a length
+	 * over the chunk limit is only a benign error (a warning) when
+	 * reading, and it inflates zTXt, iTXt and iCCP data we never use.
+	 */
+	png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
 	png_read_info(png, info);
 	png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL,
 	    NULL);

@@ -19,7 +19,7 @@ use Time::HiRes qw(sleep);
 our @EXPORT_OK = qw(b64u secret_key sign_raw sign_claims sql db_state
     healthy form png jpeg is_error is_401 is_422 paced rejected_everywhere
     accepted_everywhere raw_http @AUTH_ROUTES @SQLI same_db qenc run_load
-    children_of);
+    children_of png_chunk);
 
 my $json = JSON::PP->new->utf8->canonical;
 

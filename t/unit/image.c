@@ -679,6 +679,55 @@ t_decode_hostile(void)
 	    IMG_ETOOBIG, "70000x70000 grey without a limit: absurd");
 	buf_free(&b);
 
+	/*
+	 * Ancillary chunks are skipped unread: a tEXt chunk whose length
+	 * claims 1.5 GB in a short file made libpng allocate and zero 1.5 GB
+	 * (found by t/fuzz/image.c), and garbage in zTXt/iCCP/eXIf must not
+	 * change the pixels.
+	 */
+	{
+		static const unsigned char ztxt[] = "k\0\0\x78\x9c garbage";
+		static const unsigned char gama[] = { 0, 0, 0xb1, 0x8f };
+		struct buf	 t;
+		struct pr_image	 plain;
+		struct rusage	 r0, r1;
+		unsigned char	 hdr[8];
+
+		buf_init(&t, 1 << 20);
+		buf_append(&t, png.data, 33);	/* signature, IHDR */
+		put32(hdr, 1583611941U);
+		memcpy(hdr + 4, "tEXt", 4);
+		buf_append(&t, hdr, 8);
+		buf_append(&t, "date:create\0xxxxxxxxxxxxxxxxxxxxxxxx", 36);
+		getrusage(RUSAGE_SELF, &r0);
+		rc = img_decode(t.data, t.len, 0, &out, why, sizeof(why));
+		getrusage(RUSAGE_SELF, &r1);
+		is_int(rc, IMG_ECORRUPT, "tEXt claiming 1.5 GB: corrupt");
+		ok(r1.ru_maxrss - r0.ru_maxrss < 50 * 1024,
+		    "tEXt claiming 1.5 GB: no large allocation (%ld KiB)",
+		    r1.ru_maxrss - r0.ru_maxrss);
+		buf_reset(&t);
+		buf_append(&t, png.data, 33);
+		chunk(&t, "gAMA", gama, sizeof(gama));
+		chunk(&t, "zTXt", ztxt, sizeof(ztxt) - 1);
+		chunk(&t, "iCCP", ztxt, sizeof(ztxt) - 1);
+		chunk(&t, "eXIf", (const unsigned char *)"MM\0*junk", 8);
+		chunk(&t, "tEXt", (const unsigned char *)"Comment\0hello", 13);
+		chunk(&t, "prVt", (const unsigned char *)"private", 7);
+		buf_append(&t, png.data + 33, png.len - 33);
+		is_int(img_decode(png.data, png.len, 0, &plain, why,
+		    sizeof(why)), IMG_OK, "plain PNG decodes");
+		is_int(img_decode(t.data, t.len, 0, &out, why, sizeof(why)),
+		    IMG_OK, "PNG with garbage ancillary chunks decodes");
+		ok(out.px != NULL && plain.px != NULL && out.w == plain.w &&
+		    out.h == plain.h && out.channels == plain.channels &&
+		    memcmp(out.px, plain.px, (size_t)out.w * out.h *
+		    out.channels) == 0, "ancillary chunks: same pixels");
+		img_free(&out);
+		img_free(&plain);
+		buf_free(&t);
+	}
+
 	/* 16-bit RGB 2x2: 0x0000, 0x8000, 0xffff, 0x1234 -> 8 bits. */
 	{
 		static const unsigned char r16[] = {
