@@ -277,17 +277,6 @@ planes_from(struct planes *pl, const struct pr_image *im)
 	return 0;
 }
 
-static inline uint8_t
-to8(float v)
-{
-
-	if (!(v > 0.0f))
-		return 0;
-	if (v >= 255.0f)
-		return 255;
-	return (uint8_t)(v + 0.5f);
-}
-
 /* Planes into out->px (allocated by the caller), alpha left alone. */
 static void
 planes_to(const struct planes *pl, struct pr_image *out)

@@ -491,18 +491,6 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 	}
 }
 
-/* Rounded and clamped to 0-255. */
-static inline uint8_t
-to8(float v)
-{
-
-	if (!(v > 0.0f))
-		return 0;
-	if (v >= 255.0f)
-		return 255;
-	return (uint8_t)(v + 0.5f);
-}
-
 /* Non-local means in bands and tiles; see img_int.h. */
 int
 flt_nlm(const struct nlm_io *io, size_t w, size_t h, int R, int P,
@@ -1061,8 +1049,7 @@ flt_clahe(float *p, size_t w, size_t h, size_t tile, float clip,
 			for (y = y0; y < y1; y++)
 				for (x = x0; x < x1; x++) {
 					float v = p[y * w + x];
-					int b = v <= 0 ? 0 : v >= 255 ? 255 :
-					    (int)(v + 0.5f);
+					int b = to8(v);
 
 					hist[b]++;
 				}
@@ -1095,7 +1082,7 @@ flt_clahe(float *p, size_t w, size_t h, size_t tile, float clip,
 			size_t x1 = x0 + 1 < gx ? x0 + 1 : gx - 1;
 			float ax = fx < 0 ? 0 : fx - (float)x0;
 			float v = p[y * w + x], m;
-			int b = v <= 0 ? 0 : v >= 255 ? 255 : (int)(v + 0.5f);
+			int b = to8(v);
 
 			if (ax > 1)
 				ax = 1;

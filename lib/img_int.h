@@ -144,4 +144,16 @@ int	 flt_jpeg_estimate(float *const *pl, int nc, size_t w, size_t h,
 void	 flt_jpeg_project(float *const *pl, int nc, size_t w, size_t h,
 	    const float *Y, const struct jpeg_model *jm);
 
+/* Rounded and clamped to 0-255 (NaN gives 0). */
+static inline uint8_t
+to8(float v)
+{
+
+	if (!(v > 0.0f))
+		return 0;
+	if (v >= 255.0f)
+		return 255;
+	return (uint8_t)(v + 0.5f);
+}
+
 #endif /* !IMG_INT_H */
