@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -527,6 +528,7 @@ static enum pr_err
 sq_open(const struct config *cfg, void **out)
 {
 	struct sdb	*db;
+	struct timespec	 t0, t;
 	int		 rc, on = 1;
 	char		*msg = NULL;
 
@@ -545,9 +547,27 @@ sq_open(const struct config *cfg, void **out)
 	sqlite3_busy_timeout(db->h, db->busy_ms);
 	sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, on, NULL);
 	sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	rc = sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; "
-	    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-	    "PRAGMA secure_delete=ON;", NULL, NULL, &msg);
+	/*
+	 * The first open of a new file switches it to WAL, which needs an
+	 * exclusive lock.  When several processes start at once on a fresh
+	 * file, SQLite sees the lock upgrade as a deadlock and answers
+	 * SQLITE_BUSY at once, without calling the busy handler: retry
+	 * (the pragmas are idempotent) until the busy timeout is used up.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		rc = sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; "
+		    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+		    "PRAGMA secure_delete=ON;", NULL, NULL, &msg);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((rc & 0xff) != SQLITE_BUSY ||
+		    (t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000 >= db->busy_ms)
+			break;
+		sqlite3_free(msg);
+		msg = NULL;
+		sqlite3_sleep(2 + (int)(getpid() % 8));
+	}
 	if (rc != SQLITE_OK) {
 		log_error("database %s: %s", cfg->db_path,
 		    msg ? msg : sqlite3_errstr(rc));
@@ -560,7 +580,7 @@ err:
 	if (db->h != NULL)
 		sqlite3_close_v2(db->h);
 	free(db);
-	return rc == SQLITE_BUSY ? PR_EBUSY : PR_EDB;
+	return (rc & 0xff) == SQLITE_BUSY ? PR_EBUSY : PR_EDB;
 }
 
 /*
