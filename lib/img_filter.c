@@ -365,7 +365,7 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 	const int R = n->R, P = n->P, M = n->M, nc = n->nc;
 	size_t ay0 = (size_t)P, ay1 = (size_t)M + bh + (size_t)R;
 	ptrdiff_t ax0 = P, ax1 = M + (ptrdiff_t)tw + R;
-	size_t rows = bh + 2 * (size_t)M, x, y;
+	size_t rows = bh + 2 * (size_t)M, x, y, hx, vx;
 	v8f zero8, vone, veighth, voff, vh, vnorm;
 	int dx, dy, c, k;
 
@@ -378,6 +378,17 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 		vnorm[k] = n->norm;
 	}
 
+	/*
+	 * Only the columns a narrow tile (the last one of a row, or a
+	 * small image) needs: every x with a non-zero mask is below ax1,
+	 * so the weights run on [0, hx); they read the patch sums up to
+	 * hx + P, so those run on [0, vx).  The result is the same as
+	 * working on the whole padded width.
+	 */
+	hx = ((size_t)ax1 + 7) & ~(size_t)7;
+	vx = (hx + (size_t)P + 7) & ~(size_t)7;
+	if (vx > PW)
+		vx = PW;
 	for (c = 0; c < nc; c++)
 		memcpy(n->ac[c], n->Cp[c], rows * PW * sizeof(float));
 	for (x = 0; x < rows * PW; x++)
@@ -392,7 +403,7 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 				continue;
 			xs = ax0 > ax0 - dx ? ax0 : ax0 - dx;
 			xe = ax1 < ax1 - dx ? ax1 : ax1 - dx;
-			for (x = 0; x < PW; x++)
+			for (x = 0; x < hx; x++)
 				n->mask[x] = ((ptrdiff_t)x >= xs &&
 				    (ptrdiff_t)x < xe) ? 1.0f : 0.0f;
 			/* Squared guide differences on the rows needed. */
@@ -400,7 +411,7 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 				const float *a = n->Lp + y * PW;
 				float *e = n->E + y * PW;
 
-				for (x = 0; x < PW; x += 8) {
+				for (x = 0; x < vx; x += 8) {
 					v8f d, d2;
 
 					LD8(d, a + x);
@@ -414,7 +425,7 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 				float *vr = n->vrow;
 
 				/* Vertical patch sum. */
-				for (x = 0; x < PW; x += 8) {
+				for (x = 0; x < vx; x += 8) {
 					v8f s, s2;
 
 					LD8(s, n->E + (y - (size_t)P) * PW + x);
@@ -440,7 +451,7 @@ nlm_tile(struct nlm *n, size_t bh, size_t x0, size_t tw)
 						ac[c] = n->ac[c] + r;
 						cp[c] = n->Cp[c] + r;
 					}
-					for (x = 0; x < PW; x += 8) {
+					for (x = 0; x < hx; x += 8) {
 						v8f s, s2, t, t2, wv, u;
 
 						LD8(s, vr + x - P);
@@ -511,8 +522,10 @@ flt_nlm(const struct nlm_io *io, size_t w, size_t h, int R, int P,
 	n.M = R + P;
 	n.w = w;
 	n.h = h;
-	n.PW = ((size_t)NLM_TW + 2 * (size_t)n.M + 7) & ~(size_t)7;
-	n.PH = (size_t)NLM_TH + 2 * (size_t)n.M;
+	/* A tile is at most NLM_TW x NLM_TH, or the image if smaller. */
+	n.PW = ((w < NLM_TW ? w : NLM_TW) + 2 * (size_t)n.M + 7) &
+	    ~(size_t)7;
+	n.PH = (h < NLM_TH ? h : NLM_TH) + 2 * (size_t)n.M;
 	n.area = n.PW * n.PH;
 	n.slack = ((size_t)n.M + 8 + 7) & ~(size_t)7;
 	n.norm = 1.0f / (float)((2 * P + 1) * (2 * P + 1));
